@@ -1,0 +1,50 @@
+// Command dood-guard is a Docker Engine authorization plugin that refuses
+// the API calls which would turn a docker socket into root on the host.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// Set at build time with -ldflags "-X main.version=... -X main.commit=...".
+var (
+	version = "dev"
+	commit  = "unknown"
+)
+
+const usage = `usage: dood-guard <command> [flags]
+
+commands:
+  serve     serve the authorization plugin protocol on a unix socket
+  eval      decide one AuthZ request (JSON, from a file or stdin) and print the answer
+  version   print version, commit and OPA version
+
+Run 'dood-guard <command> -h' for the flags of a command.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], stderr)
+	case "eval":
+		return eval(args[1:], stdin, stdout, stderr)
+	case "version":
+		printVersion(stdout)
+		return 0
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "dood-guard: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}

@@ -1,0 +1,511 @@
+//go:build integration
+
+package integration
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const (
+	api = "/v1.41" // dockerd 20.10's API version
+	// image is the busybox test image imported by TestMain.
+	image = "dood-guard-busybox"
+)
+
+// harness is the running test environment.
+type harness struct {
+	root       string // module root
+	tmp        string // everything temporary lives here
+	bin        string // the dood-guard binary under test
+	pluginName string
+	pluginSock string
+	pluginLog  string
+	pluginCmd  *exec.Cmd
+	pluginDone chan error
+
+	dockerdDir  string
+	dockerdLog  string // output of start-dockerd.sh run
+	dockerdCmd  *exec.Cmd
+	dockerdDone chan error
+	docker      *unixClient // the guarded daemon's API
+	workspace   string      // a CI workspace directory to bind-mount
+
+	teardownOnce sync.Once
+}
+
+var (
+	h *harness
+	// setupErr is why the environment could not be built; every test
+	// fails with it (prerequisites missing is a failure, not a skip).
+	setupErr error
+	// imageErr is why the test image could not be imported.
+	imageErr error
+)
+
+func TestMain(m *testing.M) {
+	// Children get a parent-death signal; it fires when the thread that
+	// started them exits, so keep this goroutine on the main thread.
+	runtime.LockOSThread()
+	os.Exit(runMain(m))
+}
+
+func runMain(m *testing.M) int {
+	h = &harness{}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		s := <-sigs
+		fmt.Fprintf(os.Stderr, "integration: got %v, tearing down\n", s)
+		h.teardown(true)
+		os.Exit(130)
+	}()
+
+	setupErr = h.setup()
+	if setupErr != nil {
+		fmt.Fprintf(os.Stderr, "\nintegration: SETUP FAILED: %v\n\n", setupErr)
+	}
+	code := m.Run()
+	h.teardown(code != 0 || setupErr != nil)
+	return code
+}
+
+// requireEnv fails the test when the environment could not be set up.
+func requireEnv(t testing.TB) {
+	t.Helper()
+	if setupErr != nil {
+		t.Fatalf("integration environment not available: %v", setupErr)
+	}
+}
+
+// requireImage also needs the imported test image.
+func requireImage(t testing.TB) {
+	t.Helper()
+	requireEnv(t)
+	if imageErr != nil {
+		t.Fatalf("test image not available: %v", imageErr)
+	}
+}
+
+func (h *harness) setup() error {
+	if err := checkPrereqs(); err != nil {
+		return err
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	h.root = filepath.Dir(wd)
+	if _, err := os.Stat(filepath.Join(h.root, "go.mod")); err != nil {
+		return fmt.Errorf("module root not found above %s: %v", wd, err)
+	}
+	// Short: unix socket paths under it must stay below 108 bytes.
+	h.tmp, err = os.MkdirTemp("", "dg-it.")
+	if err != nil {
+		return err
+	}
+	h.workspace = filepath.Join(h.tmp, "srv", "ci", "workspace")
+	if err := os.MkdirAll(h.workspace, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(h.workspace, "README"), []byte("workspace file\n"), 0o644); err != nil {
+		return err
+	}
+
+	if err := h.buildPlugin(); err != nil {
+		return err
+	}
+	if err := h.startPlugin(); err != nil {
+		return err
+	}
+	if err := h.startDockerd(); err != nil {
+		return err
+	}
+	imageErr = h.importImage()
+	if imageErr != nil {
+		fmt.Fprintf(os.Stderr, "integration: %v\n", imageErr)
+	}
+	return nil
+}
+
+func checkPrereqs() error {
+	var missing []string
+	if os.Geteuid() != 0 {
+		missing = append(missing, "root (run the integration tests as root: sudo scripts/test.sh)")
+	}
+	for _, c := range []string{"dockerd", "containerd", "containerd-shim-runc-v2", "runc", "unshare", "ip", "bash", "tar", "chroot"} {
+		if _, err := exec.LookPath(c); err != nil {
+			missing = append(missing, c)
+		}
+	}
+	cli := os.Getenv("DG_DOCKER_CLI")
+	if cli == "" {
+		cli = "/usr/bin/docker"
+	}
+	if _, err := os.Stat(cli); err != nil {
+		missing = append(missing, "docker CLI "+cli)
+	}
+	bb := false
+	for _, p := range []string{"/bin/busybox", "/usr/bin/busybox"} {
+		if _, err := os.Stat(p); err == nil {
+			bb = true
+		}
+	}
+	if !bb {
+		missing = append(missing, "busybox (busybox-static)")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("prerequisites missing: %s\n  install them with: apt-get install -y docker.io busybox-static iproute2 (or run bash .ci/run)", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+func (h *harness) buildPlugin() error {
+	if b := os.Getenv("DOOD_GUARD_BIN"); b != "" {
+		abs, err := filepath.Abs(b)
+		if err != nil {
+			return err
+		}
+		if _, err := os.Stat(abs); err != nil {
+			return fmt.Errorf("DOOD_GUARD_BIN: %v", err)
+		}
+		h.bin = abs
+		return nil
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	h.bin = filepath.Join(h.tmp, "dood-guard")
+	cmd := exec.Command(goBin, "build", "-o", h.bin, "./cmd/dood-guard")
+	cmd.Dir = h.root
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("go build ./cmd/dood-guard: %v\n%s", err, out)
+	}
+	return nil
+}
+
+func childAttr() *syscall.SysProcAttr {
+	// Own process group (a terminal's ^C reaches only the test binary,
+	// which tears down in order); killed if the test binary dies.
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+}
+
+func (h *harness) startPlugin() error {
+	h.pluginName = fmt.Sprintf("dood-guard-it-%d", os.Getpid())
+	if err := os.MkdirAll("/run/docker/plugins", 0o755); err != nil {
+		return err
+	}
+	h.pluginSock = filepath.Join("/run/docker/plugins", h.pluginName+".sock")
+	h.pluginLog = filepath.Join(h.tmp, "plugin.log")
+	logf, err := os.Create(h.pluginLog)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	h.pluginCmd = exec.Command(h.bin, "serve", "--socket", h.pluginSock, "--log-format", "json", "--log-level", "debug")
+	h.pluginCmd.Stdout, h.pluginCmd.Stderr = logf, logf
+	h.pluginCmd.SysProcAttr = childAttr()
+	if err := h.pluginCmd.Start(); err != nil {
+		return fmt.Errorf("start plugin: %v", err)
+	}
+	h.pluginDone = make(chan error, 1)
+	go func() { h.pluginDone <- h.pluginCmd.Wait() }()
+
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-h.pluginDone:
+			h.pluginDone <- err
+			return fmt.Errorf("plugin exited during start-up (%v):\n%s", err, tail(h.pluginLog, 30))
+		default:
+		}
+		if resp, err := pluginCall(h.pluginSock, "/Plugin.Activate", []byte("{}")); err == nil {
+			var a struct{ Implements []string }
+			if resp.Status == 200 && json.Unmarshal(resp.Body, &a) == nil && contains(a.Implements, "authz") {
+				return nil
+			}
+			return fmt.Errorf("plugin answered /Plugin.Activate with %s, want 200 {\"Implements\":[\"authz\"]}", resp)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("plugin did not listen on %s within 30s:\n%s", h.pluginSock, tail(h.pluginLog, 30))
+}
+
+// pluginCall POSTs a body straight to a plugin socket.
+func pluginCall(sock, path string, body []byte) (*rawResponse, error) {
+	c := &unixClient{socket: sock}
+	return c.Do(rawRequest{
+		Method:  "POST",
+		Target:  path,
+		Header:  [][2]string{{"Content-Type", "application/vnd.docker.plugins.v1.2+json"}, {"Accept", "application/vnd.docker.plugins.v1.2+json"}},
+		Body:    body,
+		Timeout: 10 * time.Second,
+	})
+}
+
+func (h *harness) script() string { return filepath.Join(h.root, "scripts", "start-dockerd.sh") }
+
+func (h *harness) startDockerd() error {
+	h.dockerdDir = filepath.Join(h.tmp, "dockerd")
+	h.dockerdLog = filepath.Join(h.tmp, "start-dockerd.log")
+	logf, err := os.Create(h.dockerdLog)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	h.dockerdCmd = exec.Command("bash", h.script(), "run", "--dir", h.dockerdDir, "--authorization-plugin", h.pluginName)
+	h.dockerdCmd.Stdout, h.dockerdCmd.Stderr = logf, logf
+	h.dockerdCmd.SysProcAttr = childAttr()
+	if err := h.dockerdCmd.Start(); err != nil {
+		return fmt.Errorf("start dockerd: %v", err)
+	}
+	h.dockerdDone = make(chan error, 1)
+	go func() { h.dockerdDone <- h.dockerdCmd.Wait() }()
+
+	h.docker = &unixClient{socket: filepath.Join(h.dockerdDir, "docker.sock")}
+	deadline := time.Now().Add(90 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-h.dockerdDone:
+			h.dockerdDone <- err
+			return fmt.Errorf("private dockerd exited during start-up (%v):\n%s\n--- dockerd.log:\n%s", err,
+				tail(h.dockerdLog, 20), tail(filepath.Join(h.dockerdDir, "dockerd.log"), 30))
+		default:
+		}
+		// Any HTTP answer means the API is up; whether _ping is allowed
+		// is asserted by the benign tests.
+		if _, err := h.docker.Do(rawRequest{Method: "GET", Target: "/_ping", Timeout: 5 * time.Second}); err == nil {
+			return nil
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return fmt.Errorf("private dockerd did not answer /_ping within 90s:\n%s", tail(filepath.Join(h.dockerdDir, "dockerd.log"), 30))
+}
+
+func (h *harness) importImage() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", h.script(), "image", h.dockerdDir, image+":latest")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("importing %s through the guarded daemon failed (%v) — is POST /images/create?fromSrc=- denied by the default policy?\n%s", image, err, out)
+	}
+	return nil
+}
+
+// teardown removes every container, stops dockerd and the plugin, and
+// removes the sockets and temporary files. Safe to call more than once.
+func (h *harness) teardown(failed bool) {
+	h.teardownOnce.Do(func() {
+		if h.docker != nil && h.dockerdCmd != nil {
+			removeAllContainers()
+		}
+		if failed && h.tmp != "" {
+			h.dumpLogs()
+		}
+		if h.dockerdCmd != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			out, err := exec.CommandContext(ctx, "bash", h.script(), "stop", h.dockerdDir).CombinedOutput()
+			cancel()
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "integration: stopping dockerd: %v\n%s\n", err, out)
+			}
+			select {
+			case <-h.dockerdDone:
+			case <-time.After(30 * time.Second):
+				_ = syscall.Kill(-h.dockerdCmd.Process.Pid, syscall.SIGKILL)
+				<-h.dockerdDone
+			}
+		}
+		if h.pluginCmd != nil {
+			_ = h.pluginCmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-h.pluginDone:
+			case <-time.After(10 * time.Second):
+				fmt.Fprintf(os.Stderr, "integration: plugin did not exit on SIGTERM within 10s; killing it\n")
+				_ = h.pluginCmd.Process.Kill()
+				<-h.pluginDone
+			}
+		}
+		if h.pluginSock != "" {
+			if _, err := os.Stat(h.pluginSock); err == nil {
+				fmt.Fprintf(os.Stderr, "integration: note: plugin left its socket %s behind after SIGTERM; removing it\n", h.pluginSock)
+				_ = os.Remove(h.pluginSock)
+			}
+		}
+		if h.tmp != "" {
+			if m := mountsUnder(h.tmp); len(m) > 0 {
+				fmt.Fprintf(os.Stderr, "integration: NOT removing %s: still mounted: %v\n", h.tmp, m)
+			} else if os.Getenv("DG_IT_KEEP") != "" {
+				fmt.Fprintf(os.Stderr, "integration: DG_IT_KEEP set: leaving %s\n", h.tmp)
+			} else {
+				_ = os.RemoveAll(h.tmp)
+			}
+		}
+	})
+}
+
+func removeAllContainers() {
+	resp, err := h.docker.Do(rawRequest{Method: "GET", Target: api + "/containers/json?all=1", Timeout: 20 * time.Second})
+	if err != nil || resp.Status != 200 {
+		fmt.Fprintf(os.Stderr, "integration: listing containers for clean-up: %v %s\n", err, resp)
+		return
+	}
+	var list []struct{ ID string }
+	_ = json.Unmarshal(resp.Body, &list)
+	for _, c := range list {
+		r, err := h.docker.Do(rawRequest{Method: "DELETE", Target: api + "/containers/" + c.ID + "?force=1&v=1", Timeout: 30 * time.Second})
+		if err != nil || r.Status != 204 {
+			fmt.Fprintf(os.Stderr, "integration: removing container %.12s: %v %s\n", c.ID, err, r)
+		}
+	}
+}
+
+func (h *harness) dumpLogs() {
+	for _, f := range []string{h.pluginLog, h.dockerdLog, filepath.Join(h.dockerdDir, "dockerd.log")} {
+		if f == "" {
+			continue
+		}
+		if _, err := os.Stat(f); err != nil {
+			continue
+		}
+		fmt.Fprintf(os.Stderr, "\n--- last lines of %s:\n%s\n", f, tail(f, 40))
+	}
+}
+
+func mountsUnder(dir string) []string {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) > 4 && strings.HasPrefix(fields[4], dir+"/") {
+			out = append(out, fields[4])
+		}
+	}
+	return out
+}
+
+func tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Sprintf("(%v)", err)
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	for i, l := range lines {
+		if len(l) > 600 {
+			lines[i] = l[:600] + "..."
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// --- helpers for tests -------------------------------------------------
+
+// createdID extracts the Id of a 201 container create.
+func createdID(resp *rawResponse) string {
+	var c struct{ Id string }
+	if resp != nil && resp.Status == 201 && json.Unmarshal(resp.Body, &c) == nil {
+		return c.Id
+	}
+	return ""
+}
+
+// cleanupContainer force-removes the container when the test ends.
+func cleanupContainer(t testing.TB, id string) {
+	t.Helper()
+	if id == "" {
+		return
+	}
+	t.Cleanup(func() {
+		r, err := h.docker.Do(rawRequest{Method: "DELETE", Target: api + "/containers/" + id + "?force=1&v=1", Timeout: 30 * time.Second})
+		if err != nil || (r.Status != 204 && r.Status != 404) {
+			t.Errorf("clean-up: removing container %.12s: %v %s", id, err, r)
+		}
+	})
+}
+
+// createContainer creates a container from body (201 expected) and
+// registers its removal.
+func createContainer(t testing.TB, body any) string {
+	t.Helper()
+	resp := h.docker.jsonReq(t, "POST", api+"/containers/create", body)
+	id := createdID(resp)
+	if id == "" {
+		t.Fatalf("container create: want 201, got %s", resp)
+	}
+	cleanupContainer(t, id)
+	return id
+}
+
+func startContainer(t testing.TB, id string) {
+	t.Helper()
+	resp := h.docker.do(t, rawRequest{Method: "POST", Target: api + "/containers/" + id + "/start"})
+	if resp.Status != 204 {
+		t.Fatalf("start %.12s: want 204, got %s", id, resp)
+	}
+}
+
+// runningContainer starts an ordinary long-running container.
+func runningContainer(t testing.TB) string {
+	t.Helper()
+	id := createContainer(t, map[string]any{"Image": image, "Cmd": []string{"sleep", "600"}})
+	startContainer(t, id)
+	return id
+}
+
+// inspect returns GET /containers/{id}/json decoded into a generic map.
+func inspect(t testing.TB, id string) map[string]any {
+	t.Helper()
+	resp := h.docker.do(t, rawRequest{Method: "GET", Target: api + "/containers/" + id + "/json"})
+	if resp.Status != 200 {
+		t.Fatalf("inspect %.12s: want 200, got %s", id, resp)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(resp.Body, &m); err != nil {
+		t.Fatalf("inspect %.12s: %v", id, err)
+	}
+	return m
+}
+
+// field walks a decoded JSON document: field(m, "HostConfig", "Privileged").
+func field(m any, path ...string) any {
+	for _, p := range path {
+		mm, ok := m.(map[string]any)
+		if !ok {
+			return nil
+		}
+		m = mm[p]
+	}
+	return m
+}

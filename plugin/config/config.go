@@ -1,0 +1,98 @@
+// Package config holds the guard's settings: parsed from flags and the
+// environment, then validated with defaults injected. An invalid value is an
+// error, never silently replaced.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// DefaultSocket is where dockerd looks for a legacy plugin named dood-guard.
+const DefaultSocket = "/run/docker/plugins/dood-guard.sock"
+
+// Config is the serve command's configuration.
+type Config struct {
+	Socket             string
+	PolicyPaths        []string
+	DataPath           string
+	LogFormat          string // json | text
+	LogLevel           string // debug | info | warn | error
+	LogDecisions       string // all | deny
+	AllowUnknownRoutes bool
+	DefaultAPIVersion  string
+	Cgroup             string // auto | v1 | v2
+}
+
+// Validate injects defaults and checks every value.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Socket == "" {
+		c.Socket = DefaultSocket
+	}
+	if !filepath.IsAbs(c.Socket) {
+		errs = append(errs, fmt.Errorf("socket %q: must be an absolute path", c.Socket))
+	}
+	c.LogFormat = orDefault(c.LogFormat, "json")
+	c.LogLevel = orDefault(c.LogLevel, "info")
+	c.LogDecisions = orDefault(c.LogDecisions, "all")
+	c.DefaultAPIVersion = orDefault(c.DefaultAPIVersion, "1.41")
+	c.Cgroup = orDefault(c.Cgroup, "auto")
+	errs = append(errs,
+		oneOf("log-format", c.LogFormat, "json", "text"),
+		oneOf("log-level", c.LogLevel, "debug", "info", "warn", "error"),
+		oneOf("log-decisions", c.LogDecisions, "all", "deny"),
+		oneOf("cgroup", c.Cgroup, "auto", "v1", "v2"),
+	)
+	if !validVersion(c.DefaultAPIVersion) {
+		errs = append(errs, fmt.Errorf("default-api-version %q: want a version such as 1.41", c.DefaultAPIVersion))
+	}
+	for _, p := range c.PolicyPaths {
+		if _, err := os.Stat(p); err != nil {
+			errs = append(errs, fmt.Errorf("policy: %w", err))
+		}
+	}
+	if c.DataPath != "" {
+		if _, err := os.Stat(c.DataPath); err != nil {
+			errs = append(errs, fmt.Errorf("data: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// CgroupV1 says whether the host runs cgroup v1, where old API versions get
+// the host cgroup namespace by default.
+func (c *Config) CgroupV1() bool {
+	switch c.Cgroup {
+	case "v1":
+		return true
+	case "v2":
+		return false
+	}
+	_, err := os.Stat("/sys/fs/cgroup/cgroup.controllers")
+	return err != nil
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func oneOf(name, v string, allowed ...string) error {
+	for _, a := range allowed {
+		if v == a {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s %q: want one of %s", name, v, strings.Join(allowed, ", "))
+}
+
+func validVersion(v string) bool {
+	major, minor, ok := strings.Cut(v, ".")
+	return ok && major != "" && minor != "" && strings.Trim(major+minor, "0123456789") == ""
+}

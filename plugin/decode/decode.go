@@ -1,0 +1,91 @@
+// Package decode turns a request body into the typed value dockerd's handler
+// would build from it, using encoding/json and moby's API types so that key
+// case, Unicode folding, escapes, duplicates and trailing data resolve as
+// they do in the daemon.
+package decode
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/api/types/plugin"
+	"github.com/moby/moby/api/types/swarm"
+	"github.com/moby/moby/api/types/volume"
+)
+
+// ErrNoDecoder means the endpoint has no body decoder: the guard does not
+// know what the handler would read.
+var ErrNoDecoder = errors.New("no body decoder for this endpoint")
+
+type decoder func(body []byte) (any, error)
+
+// decoders maps route endpoint names to the type the handler decodes into.
+var decoders = map[string]decoder{
+	"container.create":   decodeContainerCreate,
+	"container.start":    decodeContainerStart,
+	"container.update":   into[container.UpdateConfig],
+	"container.commit":   into[container.Config],
+	"exec.create":        into[container.ExecCreateRequest],
+	"exec.start":         into[container.ExecStartRequest],
+	"volume.create":      into[volume.CreateRequest],
+	"network.create":     into[network.CreateRequest],
+	"network.connect":    into[network.ConnectRequest],
+	"network.disconnect": into[network.DisconnectRequest],
+	"service.create":     into[swarm.ServiceSpec],
+	"service.update":     into[swarm.ServiceSpec],
+	"swarm.init":         into[swarm.InitRequest],
+	"swarm.join":         into[swarm.JoinRequest],
+	"swarm.update":       into[swarm.Spec],
+	"swarm.unlock":       into[swarm.UnlockRequest],
+	"node.update":        into[swarm.NodeSpec],
+	"secret.create":      into[swarm.SecretSpec],
+	"secret.update":      into[swarm.SecretSpec],
+	"config.create":      into[swarm.ConfigSpec],
+	"config.update":      into[swarm.ConfigSpec],
+	"plugin.set":         into[[]string],
+	"plugin.pull":        into[plugin.Privileges],
+	"plugin.upgrade":     into[plugin.Privileges],
+}
+
+// Has reports whether the endpoint's body can be decoded.
+func Has(endpoint string) bool {
+	_, ok := decoders[endpoint]
+	return ok
+}
+
+// Body decodes the body of a request routed to endpoint.
+func Body(endpoint string, body []byte) (any, error) {
+	d, ok := decoders[endpoint]
+	if !ok {
+		return nil, fmt.Errorf("%s: %w", endpoint, ErrNoDecoder)
+	}
+	v, err := d(body)
+	if err != nil {
+		return nil, fmt.Errorf("%s body: %w", endpoint, err)
+	}
+	return v, nil
+}
+
+func into[T any](body []byte) (any, error) {
+	v := new(T)
+	if err := decodeFirst(body, v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// decodeFirst reads the first JSON value only, as the daemon's
+// json.NewDecoder(r.Body).Decode does: trailing data after it is never seen
+// by the handler, so it must not change the decision either.
+func decodeFirst(body []byte, v any) error {
+	err := json.NewDecoder(bytes.NewReader(body)).Decode(v)
+	if errors.Is(err, io.EOF) {
+		return errors.New("empty body")
+	}
+	return err
+}

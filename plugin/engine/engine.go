@@ -1,0 +1,118 @@
+// Package engine evaluates the decision document of a compiled Rego policy.
+// The query is prepared once per policy load; a request only pays for
+// evaluation.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+)
+
+// Query is the decision document every policy must define.
+const Query = "data.dood.decision"
+
+// Violation is one reason a policy refuses a request.
+type Violation struct {
+	ID   string `json:"id"`
+	Msg  string `json:"msg"`
+	Path string `json:"path"`
+}
+
+// Decision is the policy's answer for one request.
+type Decision struct {
+	Allow      bool
+	Violations []Violation
+}
+
+// ErrUndefined means the policy does not define the decision document.
+var ErrUndefined = errors.New("policy does not define " + Query)
+
+// Engine holds one prepared policy. It is safe for concurrent use.
+type Engine struct {
+	pq rego.PreparedEvalQuery
+}
+
+// New compiles modules (file name → Rego source, Rego v1) against data and
+// prepares the decision query.
+func New(ctx context.Context, modules map[string]string, data map[string]any) (*Engine, error) {
+	if len(modules) == 0 {
+		return nil, errors.New("no policy modules")
+	}
+	opts := []func(*rego.Rego){
+		rego.Query(Query),
+		rego.Store(inmem.NewFromObject(data)),
+		rego.SetRegoVersion(ast.RegoV1),
+		rego.StoreReadAST(true),
+	}
+	names := make([]string, 0, len(modules))
+	for name := range modules {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		opts = append(opts, rego.Module(name, modules[name]))
+	}
+	pq, err := rego.New(opts...).PrepareForEval(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("compile policy: %w", err)
+	}
+	return &Engine{pq: pq}, nil
+}
+
+// Decide evaluates the decision for one input document (plain JSON values:
+// maps, slices, strings, bools, json.Number), handed to OPA as an AST value
+// without a JSON round trip.
+func (e *Engine) Decide(ctx context.Context, input map[string]any) (Decision, error) {
+	v, err := ast.InterfaceToValue(input)
+	if err != nil {
+		return Decision{}, fmt.Errorf("convert input: %w", err)
+	}
+	rs, err := e.pq.Eval(ctx, rego.EvalParsedInput(v))
+	if err != nil {
+		return Decision{}, fmt.Errorf("evaluate %s: %w", Query, err)
+	}
+	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
+		return Decision{}, ErrUndefined
+	}
+	return parseDecision(rs[0].Expressions[0].Value)
+}
+
+// parseDecision reads the decision strictly: anything not of the documented
+// shape is an error, and an error denies.
+func parseDecision(v any) (Decision, error) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return Decision{}, fmt.Errorf("%s is %T, want an object", Query, v)
+	}
+	allow, ok := m["allow"].(bool)
+	if !ok {
+		return Decision{}, fmt.Errorf("%s.allow is %T, want a boolean", Query, m["allow"])
+	}
+	var d Decision
+	raw, _ := m["violations"].([]any)
+	if m["violations"] != nil && raw == nil {
+		return Decision{}, fmt.Errorf("%s.violations is %T, want an array", Query, m["violations"])
+	}
+	for i, r := range raw {
+		o, ok := r.(map[string]any)
+		if !ok {
+			return Decision{}, fmt.Errorf("%s.violations[%d] is %T, want an object", Query, i, r)
+		}
+		id, _ := o["id"].(string)
+		msg, _ := o["msg"].(string)
+		p, _ := o["path"].(string)
+		if id == "" || msg == "" {
+			return Decision{}, fmt.Errorf("%s.violations[%d] lacks an id or msg", Query, i)
+		}
+		d.Violations = append(d.Violations, Violation{ID: id, Msg: msg, Path: p})
+	}
+	// A violation always denies, whatever allow says.
+	d.Allow = allow && len(d.Violations) == 0
+	return d, nil
+}

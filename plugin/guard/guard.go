@@ -1,0 +1,145 @@
+// Package guard is the request pipeline dockerd calls: route the request as
+// dockerd's router does, decode its body as the handler will, normalise it,
+// evaluate the policy, answer and log. Anything the policy cannot see is
+// denied with a message saying why.
+package guard
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"github.com/docker/go-plugins-helpers/authorization"
+	"github.com/dood-guard/dood-guard/plugin/engine"
+	"github.com/dood-guard/dood-guard/plugin/logfields"
+	"github.com/dood-guard/dood-guard/plugin/normalize"
+	"github.com/dood-guard/dood-guard/plugin/verdict"
+	"github.com/sirupsen/logrus"
+)
+
+// Options change how requests are read and logged.
+type Options struct {
+	// DefaultAPIVersion is the version dockerd assumes when a request has no
+	// /vX.Y prefix.
+	DefaultAPIVersion string
+	// AllowUnknownRoutes sends mutating calls to unknown routes to the policy
+	// instead of denying them outright.
+	AllowUnknownRoutes bool
+	// LogAllowed logs allowed decisions too; denials are always logged.
+	LogAllowed bool
+	// Normalize carries host facts for the normaliser.
+	Normalize normalize.Options
+}
+
+// Guard answers AuthZ requests. It is safe for concurrent use; the policy
+// can be swapped while it serves.
+type Guard struct {
+	engine atomic.Pointer[engine.Engine]
+	opts   Options
+	log    logrus.FieldLogger
+}
+
+// New returns a guard with no policy: it denies everything until SetEngine.
+func New(opts Options, log logrus.FieldLogger) *Guard {
+	if opts.DefaultAPIVersion == "" {
+		opts.DefaultAPIVersion = "1.41"
+	}
+	return &Guard{opts: opts, log: log}
+}
+
+// SetEngine installs a prepared policy.
+func (g *Guard) SetEngine(e *engine.Engine) { g.engine.Store(e) }
+
+// Outcome is a decision with what the log line reports.
+type Outcome struct {
+	Response   authorization.Response
+	Request    normalize.Request
+	Violations []verdict.Violation
+}
+
+// AuthZReq is the request phase: the only phase that can prevent anything.
+func (g *Guard) AuthZReq(req authorization.Request) authorization.Response {
+	start := time.Now()
+	out := g.Decide(context.Background(), req)
+	g.logDecision(out, time.Since(start))
+	return out.Response
+}
+
+// AuthZRes is the response phase. The handler has already acted, so the
+// guard does not evaluate here; it only refuses requests it cannot read, so
+// a protocol fault never passes as an approval.
+func (g *Guard) AuthZRes(req authorization.Request) authorization.Response {
+	if req.RequestMethod == "" || req.RequestURI == "" {
+		out := Outcome{Request: normalize.Request{Phase: "response"}, Violations: []verdict.Violation{malformed}}
+		out.Response = verdict.Deny(out.Violations...)
+		g.logDecision(out, 0)
+		return out.Response
+	}
+	return verdict.Allow()
+}
+
+// Decide runs the request pipeline without logging.
+func (g *Guard) Decide(ctx context.Context, req authorization.Request) Outcome {
+	nreq, body, vs := g.read(req)
+	out := Outcome{Request: nreq}
+	if len(vs) == 0 {
+		vs = g.evaluate(ctx, nreq, body)
+	}
+	out.Violations = vs
+	if len(vs) == 0 {
+		out.Response = verdict.Allow()
+	} else {
+		out.Response = verdict.Deny(vs...)
+	}
+	return out
+}
+
+// evaluate normalises the request and asks the policy. Every failure is a
+// denial.
+func (g *Guard) evaluate(ctx context.Context, nreq normalize.Request, body any) []verdict.Violation {
+	input, err := normalize.Input(nreq, body, g.opts.Normalize)
+	if err != nil {
+		return []verdict.Violation{verdict.New(verdict.BodyUndecodable, "the request body cannot be read as dockerd reads it: "+err.Error(), "")}
+	}
+	e := g.engine.Load()
+	if e == nil {
+		return []verdict.Violation{verdict.New(verdict.PolicyFailed, "no policy is loaded", "")}
+	}
+	d, err := e.Decide(ctx, input)
+	if err != nil {
+		return []verdict.Violation{verdict.New(verdict.PolicyFailed, "policy evaluation failed: "+err.Error(), "")}
+	}
+	if d.Allow {
+		return nil
+	}
+	if len(d.Violations) == 0 {
+		return []verdict.Violation{verdict.New(verdict.PolicyDenied, "denied by policy", "")}
+	}
+	return d.Violations
+}
+
+func (g *Guard) logDecision(out Outcome, took time.Duration) {
+	denied := !out.Response.Allow
+	if !denied && !g.opts.LogAllowed {
+		return
+	}
+	r := out.Request
+	f := logrus.Fields{
+		logfields.Phase:      r.Phase,
+		logfields.Method:     r.Method,
+		logfields.Path:       r.Path,
+		logfields.Endpoint:   r.Endpoint,
+		logfields.APIVersion: r.APIVersion,
+		logfields.User:       r.User,
+		logfields.AuthMethod: r.AuthMethod,
+		logfields.EvalMicros: took.Microseconds(),
+	}
+	if denied {
+		f[logfields.Decision] = logfields.Deny
+		f[logfields.RuleIDs] = verdict.IDs(out.Violations)
+		g.log.WithFields(f).Warn("request denied")
+		return
+	}
+	f[logfields.Decision] = logfields.Allow
+	g.log.WithFields(f).Info("request allowed")
+}

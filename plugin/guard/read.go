@@ -1,0 +1,121 @@
+package guard
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/docker/go-plugins-helpers/authorization"
+	"github.com/dood-guard/dood-guard/plugin/decode"
+	"github.com/dood-guard/dood-guard/plugin/normalize"
+	"github.com/dood-guard/dood-guard/plugin/route"
+	"github.com/dood-guard/dood-guard/plugin/verdict"
+)
+
+var malformed = verdict.New(verdict.MalformedRequest,
+	"the authorization request is empty or malformed (a retried call loses its body; a protocol fault is never an approval)", "")
+
+// read routes the request and decodes its body. Violations mean the guard
+// cannot see the request as dockerd will execute it.
+func (g *Guard) read(req authorization.Request) (normalize.Request, any, []verdict.Violation) {
+	nreq := normalize.Request{Phase: "request", User: req.User, AuthMethod: req.UserAuthNMethod, Method: req.RequestMethod}
+	if req.RequestMethod == "" || req.RequestURI == "" {
+		return nreq, nil, []verdict.Violation{malformed}
+	}
+	m, err := route.Parse(req.RequestMethod, req.RequestURI)
+	if err != nil {
+		return nreq, nil, []verdict.Violation{verdict.New(verdict.UnroutableTarget, "dockerd would not route this request target: "+err.Error(), "")}
+	}
+	nreq.Path, nreq.Endpoint, nreq.Params, nreq.Query = m.Path, m.Endpoint, m.Params, m.Query
+	nreq.APIVersionGiven = m.APIVersion != ""
+	nreq.APIVersion = canonicalVersion(m.APIVersion, g.opts.DefaultAPIVersion)
+
+	ct := header(req.RequestHeaders, "Content-Type")
+	if decode.IsForm(ct) {
+		return nreq, nil, []verdict.Violation{verdict.New(verdict.FormBody,
+			"form-encoded bodies are refused: dockerd would read request parameters from a body the guard cannot see", "Content-Type")}
+	}
+	if m.Route == nil {
+		if isMutating(req.RequestMethod) && !g.opts.AllowUnknownRoutes {
+			return nreq, nil, []verdict.Violation{verdict.New(verdict.UnknownEndpoint,
+				"unknown API endpoint "+req.RequestMethod+" "+m.Path+": the guard cannot judge what it does", "")}
+		}
+		return nreq, nil, nil
+	}
+	body, vs := g.readBody(m, nreq, req)
+	return nreq, body, vs
+}
+
+// readBody applies the route's body contract: a handler that reads a body
+// must have had it forwarded, and it must decode as the handler decodes it.
+func (g *Guard) readBody(m route.Match, nreq normalize.Request, req authorization.Request) (any, []verdict.Violation) {
+	notVisible := verdict.New(verdict.BodyNotVisible,
+		"the "+m.Endpoint+" request body was not forwarded to the guard (dockerd forwards only application/json bodies under 1 MiB, and a retried call loses it): send a smaller JSON body", "")
+	switch m.Route.Body {
+	case route.BodyJSON:
+		if len(req.RequestBody) == 0 {
+			return nil, []verdict.Violation{notVisible}
+		}
+	case route.BodyJSONOptional:
+		if len(req.RequestBody) == 0 {
+			if startMayCarryBody(nreq.APIVersion, req.RequestHeaders) {
+				return nil, []verdict.Violation{notVisible}
+			}
+			return nil, nil
+		}
+	default:
+		return nil, nil
+	}
+	body, err := decode.Body(m.Endpoint, req.RequestBody)
+	if err != nil {
+		return nil, []verdict.Violation{verdict.New(verdict.BodyUndecodable, "the request body does not decode as dockerd decodes it: "+err.Error(), "")}
+	}
+	return body, nil
+}
+
+// startMayCarryBody reports whether a start request without a visible body
+// may still hand the daemon a HostConfig: only API versions below 1.24 read
+// one, only with a Content-Type, and only when it is over 7 bytes or its
+// length is unknown (chunked).
+func startMayCarryBody(apiVersion string, headers map[string]string) bool {
+	if route.CompareVersions(apiVersion, "1.24") >= 0 {
+		return false
+	}
+	if header(headers, "Content-Type") == "" {
+		return false
+	}
+	n, err := strconv.ParseInt(header(headers, "Content-Length"), 10, 64)
+	return err != nil || n > 7
+}
+
+// header looks a header up the way the flattened AuthZ header map allows:
+// keys are canonical in practice, but nothing in the protocol promises it.
+func header(h map[string]string, name string) string {
+	if v, ok := h[name]; ok {
+		return v
+	}
+	for k, v := range h {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
+
+func isMutating(method string) bool {
+	return method != http.MethodGet && method != http.MethodHead
+}
+
+// canonicalVersion renders the version as dockerd compares it ("01.41" is
+// 1.41), or the daemon default when the request has no prefix.
+func canonicalVersion(given, def string) string {
+	if given == "" {
+		return def
+	}
+	parts := strings.Split(given, ".")
+	for i, p := range parts {
+		n, _ := strconv.Atoi(p)
+		parts[i] = strconv.Itoa(n)
+	}
+	return strings.Join(parts, ".")
+}

@@ -1,0 +1,166 @@
+package normalize
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/dood-guard/dood-guard/plugin/route"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
+	"github.com/moby/moby/api/types/volume"
+)
+
+// containerFacts derives what the daemon will do with a HostConfig. A nil
+// HostConfig (a create body without one) still yields facts, so that rules
+// can rely on their presence.
+func containerFacts(hc *container.HostConfig, apiVersion string, opts Options) (map[string]any, error) {
+	if hc == nil {
+		hc = &container.HostConfig{NetworkMode: "default"}
+	}
+	mounts, err := containerMounts(hc)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{
+		"privileged":          fact(hc.Privileged, "HostConfig.Privileged"),
+		"mounts":              mounts,
+		"volumes_from":        indexed(hc.VolumesFrom, "HostConfig.VolumesFrom"),
+		"capabilities":        map[string]any{"add": capabilities(hc.CapAdd, "HostConfig.CapAdd"), "drop": capabilities(hc.CapDrop, "HostConfig.CapDrop")},
+		"namespaces":          namespaces(hc, apiVersion, opts),
+		"devices":             devices(hc.Devices),
+		"device_cgroup_rules": indexed(hc.DeviceCgroupRules, "HostConfig.DeviceCgroupRules"),
+		"security_options":    securityOptions(hc.SecurityOpt),
+		"runtime":             fact(hc.Runtime, "HostConfig.Runtime"),
+		"cgroup_parent":       fact(hc.CgroupParent, "HostConfig.CgroupParent"),
+		"masked_paths":        pathList(hc.MaskedPaths, "HostConfig.MaskedPaths"),
+		"readonly_paths":      pathList(hc.ReadonlyPaths, "HostConfig.ReadonlyPaths"),
+	}, nil
+}
+
+// endpointFacts derives facts for the endpoints other than container
+// create/start that a policy judges.
+func endpointFacts(endpoint string, body any) (map[string]any, error) {
+	switch b := body.(type) {
+	case *container.ExecCreateRequest:
+		return map[string]any{
+			"privileged": fact(b.Privileged, "Privileged"),
+			"user":       fact(b.User, "User"),
+		}, nil
+	case *volume.CreateRequest:
+		return map[string]any{"mounts": []any{mountFact(string(mount.TypeVolume), b.Name, "", false, volumeDriver(b.Driver), b.DriverOpts, "DriverOpts")}}, nil
+	}
+	return nil, nil
+}
+
+func fact(v any, p string) map[string]any { return map[string]any{"value": v, "path": p} }
+
+func indexed(vs []string, p string) []any {
+	out := make([]any, 0, len(vs))
+	for i, v := range vs {
+		out = append(out, fact(v, fmt.Sprintf("%s[%d]", p, i)))
+	}
+	return out
+}
+
+// pathList keeps the distinction the daemon makes: null means the default
+// list, an empty list means nothing masked.
+func pathList(vs []string, p string) map[string]any {
+	list := make([]any, 0, len(vs))
+	for _, v := range vs {
+		list = append(list, v)
+	}
+	return map[string]any{"set": vs != nil, "value": list, "path": p}
+}
+
+// capabilities normalises names as the daemon does before use: upper-cased
+// (strings.ToUpper, so Unicode letters that upper-case to ASCII count), and
+// CAP_-prefixed, except the keyword ALL.
+func capabilities(caps []string, p string) []any {
+	out := make([]any, 0, len(caps))
+	for i, c := range caps {
+		c = strings.ToUpper(c)
+		if c != "ALL" && !strings.HasPrefix(c, "CAP_") {
+			c = "CAP_" + c
+		}
+		out = append(out, fact(c, fmt.Sprintf("%s[%d]", p, i)))
+	}
+	return out
+}
+
+func namespaces(hc *container.HostConfig, apiVersion string, opts Options) map[string]any {
+	cgroup := string(hc.CgroupnsMode)
+	// Old clients get the host cgroup namespace by default on cgroup v1 hosts.
+	if cgroup == "" && opts.CgroupV1 && apiVersion != "" && route.CompareVersions(apiVersion, "1.41") < 0 {
+		cgroup = "host"
+	}
+	ns := func(mode, p string) map[string]any { return map[string]any{"mode": mode, "path": p} }
+	return map[string]any{
+		"pid":     ns(string(hc.PidMode), "HostConfig.PidMode"),
+		"network": ns(string(hc.NetworkMode), "HostConfig.NetworkMode"),
+		"ipc":     ns(string(hc.IpcMode), "HostConfig.IpcMode"),
+		"uts":     ns(string(hc.UTSMode), "HostConfig.UTSMode"),
+		"user":    ns(string(hc.UsernsMode), "HostConfig.UsernsMode"),
+		"cgroup":  ns(cgroup, "HostConfig.CgroupnsMode"),
+	}
+}
+
+func devices(ds []container.DeviceMapping) []any {
+	out := make([]any, 0, len(ds))
+	for i, d := range ds {
+		out = append(out, map[string]any{
+			"path_on_host":      d.PathOnHost,
+			"path_in_container": d.PathInContainer,
+			"permissions":       d.CgroupPermissions,
+			"path":              fmt.Sprintf("HostConfig.Devices[%d]", i),
+		})
+	}
+	return out
+}
+
+// securityOptions splits SecurityOpt entries the way the daemon's
+// parseSecurityOpt does: bare "no-new-privileges" and "disable", then
+// "key=value", then the legacy "key:value". Unparsable entries keep an
+// empty key so a policy can refuse them.
+func securityOptions(opts []string) []any {
+	out := make([]any, 0, len(opts))
+	for i, o := range opts {
+		var k, v string
+		switch {
+		case o == "no-new-privileges":
+			k, v = o, "true"
+		case o == "disable":
+			k, v = "label", "disable"
+		case strings.Contains(o, "="):
+			k, v, _ = strings.Cut(o, "=")
+		case strings.Contains(o, ":"):
+			k, v, _ = strings.Cut(o, ":")
+		default:
+			v = o
+		}
+		out = append(out, map[string]any{"key": k, "value": v, "raw": o, "path": fmt.Sprintf("HostConfig.SecurityOpt[%d]", i)})
+	}
+	return out
+}
+
+func mountFact(typ, source, target string, readOnly bool, driver string, opts map[string]string, p string) map[string]any {
+	o := make(map[string]any, len(opts))
+	for k, v := range opts {
+		o[k] = v
+	}
+	return map[string]any{
+		"type": typ, "source": source, "target": target, "read_only": readOnly,
+		"driver": driver, "driver_options": o, "path": p,
+	}
+}
+
+func volumeDriver(name string) string {
+	if name == "" {
+		return "local"
+	}
+	return name
+}
+
+// cleanSource cleans a bind source lexically, as the daemon does before it
+// hands the path to the kernel.
+func cleanSource(s string) string { return path.Clean(s) }

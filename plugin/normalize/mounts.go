@@ -1,0 +1,117 @@
+package normalize
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
+)
+
+// containerMounts lists every mount the container will get, from Binds,
+// Mounts, Tmpfs and image volumes, in the daemon's terms.
+func containerMounts(hc *container.HostConfig) ([]any, error) {
+	out := make([]any, 0, len(hc.Binds)+len(hc.Mounts)+len(hc.Tmpfs))
+	for i, raw := range hc.Binds {
+		p := fmt.Sprintf("HostConfig.Binds[%d]", i)
+		m, err := parseBind(raw, hc.VolumeDriver, p)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		out = append(out, m)
+	}
+	for i, m := range hc.Mounts {
+		out = append(out, specMount(m, fmt.Sprintf("HostConfig.Mounts[%d]", i)))
+	}
+	targets := make([]string, 0, len(hc.Tmpfs))
+	for t := range hc.Tmpfs {
+		targets = append(targets, t)
+	}
+	sort.Strings(targets)
+	for _, t := range targets {
+		out = append(out, mountFact(string(mount.TypeTmpfs), "", t, false, "", nil, "HostConfig.Tmpfs"))
+	}
+	return out, nil
+}
+
+// parseBind reads a "source:target[:mode]" bind the way the daemon's Linux
+// mount parser does: at most two colons, an absolute source is a host path
+// (cleaned lexically), anything else names a volume. The daemon refuses the
+// specs this refuses, so an error here only fails closed on a request that
+// could not succeed anyway.
+func parseBind(raw, volumeDriverName, p string) (map[string]any, error) {
+	if strings.Count(raw, ":") > 2 {
+		return nil, fmt.Errorf("invalid bind spec %q", raw)
+	}
+	arr := strings.SplitN(raw, ":", 3)
+	if arr[0] == "" {
+		return nil, fmt.Errorf("invalid bind spec %q", raw)
+	}
+	var source, target, mode string
+	switch len(arr) {
+	case 1:
+		target = arr[0]
+	case 2:
+		if validMode(arr[1]) {
+			return nil, fmt.Errorf("invalid bind spec %q", raw)
+		}
+		source, target = arr[0], arr[1]
+	default:
+		source, target, mode = arr[0], arr[1], arr[2]
+	}
+	if !validMode(mode) {
+		return nil, fmt.Errorf("invalid bind mode %q", mode)
+	}
+	readOnly := false
+	for _, o := range strings.Split(mode, ",") {
+		readOnly = readOnly || o == "ro"
+	}
+	if path.IsAbs(source) {
+		return mountFact(string(mount.TypeBind), cleanSource(source), target, readOnly, "", nil, p), nil
+	}
+	return mountFact(string(mount.TypeVolume), source, target, readOnly, volumeDriver(volumeDriverName), nil, p), nil
+}
+
+// bindModes groups the mode words a bind accepts; each group may be used at
+// most once, as in the daemon's parser.
+var bindModes = map[string]string{
+	"rw": "rw", "ro": "rw",
+	"z": "label", "Z": "label",
+	"private": "propagation", "rprivate": "propagation", "slave": "propagation",
+	"rslave": "propagation", "shared": "propagation", "rshared": "propagation",
+	"nocopy":     "copy",
+	"consistent": "consistency", "cached": "consistency", "delegated": "consistency",
+}
+
+func validMode(mode string) bool {
+	if mode == "" {
+		return true
+	}
+	seen := map[string]bool{}
+	for _, o := range strings.Split(mode, ",") {
+		g, ok := bindModes[o]
+		if !ok || seen[g] {
+			return false
+		}
+		seen[g] = true
+	}
+	return true
+}
+
+// specMount reads one HostConfig.Mounts entry. Types are kept as given: the
+// daemon refuses unknown types, so a policy only needs to judge known ones.
+func specMount(m mount.Mount, p string) map[string]any {
+	switch m.Type {
+	case mount.TypeBind:
+		return mountFact(string(m.Type), cleanSource(m.Source), m.Target, m.ReadOnly, "", nil, p+".Source")
+	case mount.TypeVolume:
+		driver, opts := "", map[string]string(nil)
+		if m.VolumeOptions != nil && m.VolumeOptions.DriverConfig != nil {
+			driver, opts = m.VolumeOptions.DriverConfig.Name, m.VolumeOptions.DriverConfig.Options
+		}
+		return mountFact(string(m.Type), m.Source, m.Target, m.ReadOnly, volumeDriver(driver), opts, p)
+	}
+	return mountFact(string(m.Type), m.Source, m.Target, m.ReadOnly, "", nil, p)
+}

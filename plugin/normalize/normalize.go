@@ -1,0 +1,146 @@
+// Package normalize builds the canonical input document a policy sees: the
+// request as dockerd's router and handlers will act on it, with moby's field
+// names, plus derived facts (mounts, capabilities, namespaces, security
+// options) computed the way the daemon computes them.
+package normalize
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/dood-guard/dood-guard/plugin/decode"
+)
+
+// Request is what routing established about an API call.
+type Request struct {
+	Phase           string // "request" or "response"
+	User            string
+	AuthMethod      string
+	Method          string
+	Path            string // percent-decoded, without the version prefix
+	APIVersion      string // effective version
+	APIVersionGiven bool
+	Endpoint        string
+	Params          map[string]string
+	Query           map[string]string
+}
+
+// Options carries host facts that change how the daemon reads a request.
+type Options struct {
+	// CgroupV1 is true on hosts with cgroup v1, where API versions below 1.41
+	// default a container's cgroup namespace to the host's.
+	CgroupV1 bool
+}
+
+// Input builds the document handed to the policy. body is the value decode
+// produced for the endpoint, or nil when the request carries none.
+func Input(req Request, body any, opts Options) (map[string]any, error) {
+	in := map[string]any{
+		"phase":             req.Phase,
+		"user":              req.User,
+		"auth_method":       req.AuthMethod,
+		"method":            req.Method,
+		"path":              req.Path,
+		"api_version":       req.APIVersion,
+		"api_version_given": req.APIVersionGiven,
+		"endpoint":          req.Endpoint,
+		"params":            stringMap(req.Params),
+		"query":             stringMap(req.Query),
+	}
+	if body == nil {
+		return in, nil
+	}
+	canon, facts, err := canonical(req, body, opts)
+	if err != nil {
+		return nil, err
+	}
+	in["body"] = canon
+	if facts != nil {
+		in["facts"] = facts
+	}
+	return in, nil
+}
+
+func canonical(req Request, body any, opts Options) (canon any, facts map[string]any, err error) {
+	switch b := body.(type) {
+	case *decode.ContainerCreate:
+		m, err := toMap(b.Config)
+		if err != nil {
+			return nil, nil, err
+		}
+		if m["HostConfig"], err = toValue(b.HostConfig); err != nil {
+			return nil, nil, err
+		}
+		if m["NetworkingConfig"], err = toValue(b.NetworkingConfig); err != nil {
+			return nil, nil, err
+		}
+		facts, err := containerFacts(b.HostConfig, req.APIVersion, opts)
+		return m, facts, err
+	case *decode.ContainerStart:
+		hc, err := toValue(b.HostConfig)
+		if err != nil {
+			return nil, nil, err
+		}
+		facts, err := containerFacts(b.HostConfig, req.APIVersion, opts)
+		return map[string]any{"HostConfig": hc}, facts, err
+	}
+	v, err := toValue(body)
+	if err != nil {
+		return nil, nil, err
+	}
+	if m, ok := v.(map[string]any); ok {
+		redact(req.Endpoint, m)
+	}
+	facts, err = endpointFacts(req.Endpoint, body)
+	return v, facts, err
+}
+
+// redact drops secret material a policy has no business reading and that
+// must never reach a decision log.
+func redact(endpoint string, m map[string]any) {
+	switch endpoint {
+	case "secret.create", "secret.update", "config.create", "config.update":
+		delete(m, "Data")
+	case "swarm.join":
+		delete(m, "JoinToken")
+	case "swarm.unlock":
+		delete(m, "UnlockKey")
+	}
+}
+
+// toValue re-encodes a typed value into plain JSON values, so the policy
+// sees canonical field names whatever spelling the client used.
+func toValue(v any) (any, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("re-encode body: %w", err)
+	}
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var out any
+	if err := d.Decode(&out); err != nil {
+		return nil, fmt.Errorf("re-decode body: %w", err)
+	}
+	return out, nil
+}
+
+func toMap(v any) (map[string]any, error) {
+	out, err := toValue(v)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := out.(map[string]any)
+	if !ok {
+		m = map[string]any{}
+	}
+	return m, nil
+}
+
+func stringMap(m map[string]string) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}

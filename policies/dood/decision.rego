@@ -1,0 +1,47 @@
+# The decision dood-guard enforces. It never names a rule: every package
+# dood.rules.<group> contributes a partial set `violation` of objects
+# {"id", "msg", "path"}, and adding a rule means adding such a package.
+package dood
+
+decision := {"allow": count(violations) == 0, "violations": violations}
+
+# violations is sorted by id, then path, then msg.
+violations := [{"id": t[0], "msg": t[2], "path": t[1]} |
+	some t in sort([[v.id, v.path, v.msg] | some v in reported])
+]
+
+disabled contains id if {
+	some id in data.guard.disabled_rules
+	is_string(id)
+}
+
+reported contains v if {
+	some v in collected
+	well_formed(v)
+	not disabled[v.id]
+}
+
+# A rule that emits anything but {"id", "msg", "path"} strings denies rather
+# than being dropped; this cannot be disabled.
+reported contains {
+	"id": "DG-ENGINE-001",
+	"msg": sprintf("rule package dood.rules.%s produced a malformed violation", [group]),
+	"path": "",
+} if {
+	some group
+	some v in data.dood.rules[group].violation
+	not well_formed(v)
+}
+
+collected contains v if {
+	some group
+	some v in data.dood.rules[group].violation
+}
+
+well_formed(v) if {
+	is_object(v)
+	object.keys(v) == {"id", "msg", "path"}
+	is_string(v.id)
+	is_string(v.msg)
+	is_string(v.path)
+}

@@ -1,0 +1,172 @@
+# Realistic inputs (see docs/input.md) shared by the Rego tests.
+package dood.fixtures
+
+# What `docker run -d --name web -v cache:/cache -v /srv/ci/workspace:/workspace
+# --cap-drop ALL -p 8080:80 nginx` sends, as the plugin normalises it.
+cli_create := {
+	"phase": "request",
+	"user": "",
+	"auth_method": "",
+	"method": "POST",
+	"path": "/containers/create",
+	"api_version": "1.41",
+	"api_version_given": true,
+	"endpoint": "container.create",
+	"params": {},
+	"query": {"name": "web"},
+	"body": {
+		"Image": "nginx:1.25",
+		"Cmd": null,
+		"Env": [],
+		"User": "",
+		"Tty": false,
+		"ExposedPorts": {"80/tcp": {}},
+		"HostConfig": {
+			"Binds": ["cache:/cache", "/srv/ci/workspace:/workspace"],
+			"NetworkMode": "default",
+			"PortBindings": {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]},
+			"RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
+			"AutoRemove": false,
+			"VolumeDriver": "",
+			"VolumesFrom": null,
+			"CapAdd": null,
+			"CapDrop": ["ALL"],
+			"CgroupnsMode": "",
+			"Dns": [],
+			"DnsOptions": [],
+			"DnsSearch": [],
+			"ExtraHosts": null,
+			"GroupAdd": null,
+			"IpcMode": "",
+			"Cgroup": "",
+			"Links": null,
+			"OomScoreAdj": 0,
+			"PidMode": "",
+			"Privileged": false,
+			"PublishAllPorts": false,
+			"ReadonlyRootfs": false,
+			"SecurityOpt": [],
+			"UTSMode": "",
+			"UsernsMode": "",
+			"ShmSize": 0,
+			"Devices": [],
+			"DeviceCgroupRules": null,
+			"Mounts": null,
+			"MaskedPaths": null,
+			"ReadonlyPaths": null,
+		},
+		"NetworkingConfig": {"EndpointsConfig": {}},
+	},
+	"facts": {
+		"privileged": {"value": false, "path": "HostConfig.Privileged"},
+		"mounts": [
+			{
+				"type": "volume", "source": "cache", "target": "/cache", "read_only": false,
+				"driver": "local", "driver_options": {}, "path": "HostConfig.Binds[0]",
+			},
+			{
+				"type": "bind", "source": "/srv/ci/workspace", "target": "/workspace", "read_only": false,
+				"driver": "", "driver_options": {}, "path": "HostConfig.Binds[1]",
+			},
+		],
+		"capabilities": {
+			"add": [],
+			"drop": [{"value": "ALL", "path": "HostConfig.CapDrop[0]"}],
+		},
+		"namespaces": {
+			"pid": {"mode": "", "path": "HostConfig.PidMode"},
+			"network": {"mode": "default", "path": "HostConfig.NetworkMode"},
+			"ipc": {"mode": "", "path": "HostConfig.IpcMode"},
+			"uts": {"mode": "", "path": "HostConfig.UTSMode"},
+			"user": {"mode": "", "path": "HostConfig.UsernsMode"},
+			"cgroup": {"mode": "", "path": "HostConfig.CgroupnsMode"},
+		},
+		"devices": [],
+		"device_cgroup_rules": [],
+		"security_options": [],
+	},
+}
+
+# create(facts) is cli_create with some facts replaced.
+create(facts) := object.union(cli_create, {"facts": object.union(cli_create.facts, facts)})
+
+# create_hc(host_config, facts) also replaces HostConfig fields in the body.
+create_hc(host_config, facts) := object.union(create(facts), {"body": {"HostConfig": object.union(cli_create.body.HostConfig, host_config)}})
+
+# bind(source, i) is the fact for HostConfig.Binds[i] = "source:/mnt".
+bind(source, i) := {
+	"type": "bind", "source": source, "target": "/mnt", "read_only": false,
+	"driver": "", "driver_options": {}, "path": sprintf("HostConfig.Binds[%d]", [i]),
+}
+
+# with_binds(sources) is cli_create with exactly these binds.
+with_binds(sources) := create({"mounts": [bind(s, i) | some i, s in sources]})
+
+# security_opts(raw) is cli_create with these SecurityOpt entries, parsed as
+# the plugin parses them.
+security_opts(raw) := create_hc({"SecurityOpt": raw}, {"security_options": [sec_opt(o, i) | some i, o in raw]})
+
+sec_opt(o, i) := {"key": k, "value": v, "path": sprintf("HostConfig.SecurityOpt[%d]", [i])} if {
+	contains(o, "=")
+	[k, v] := split_once(o, "=")
+} else := {"key": "label", "value": "disable", "path": sprintf("HostConfig.SecurityOpt[%d]", [i])} if {
+	o == "disable"
+} else := {"key": k, "value": v, "path": sprintf("HostConfig.SecurityOpt[%d]", [i])} if {
+	[k, v] := split_once(o, ":")
+}
+
+split_once(s, sep) := [substring(s, 0, i), substring(s, i + count(sep), -1)] if {
+	i := indexof(s, sep)
+	i >= 0
+}
+
+# POST /volumes/create with the given driver and options.
+volume_create(driver, opts) := {
+	"phase": "request",
+	"user": "",
+	"auth_method": "",
+	"method": "POST",
+	"path": "/volumes/create",
+	"api_version": "1.41",
+	"api_version_given": true,
+	"endpoint": "volume.create",
+	"params": {},
+	"query": {},
+	"body": {"Name": "data", "Driver": driver, "DriverOpts": opts, "Labels": {}},
+	"facts": {"mounts": [{
+		"type": "volume", "source": "data", "target": "", "read_only": false,
+		"driver": volume_driver(driver), "driver_options": opts, "path": "DriverOpts",
+	}]},
+}
+
+volume_driver("") := "local"
+
+volume_driver(d) := d if d != ""
+
+# POST /containers/{id}/exec.
+exec_create(privileged) := {
+	"phase": "request",
+	"user": "",
+	"auth_method": "",
+	"method": "POST",
+	"path": "/containers/web/exec",
+	"api_version": "1.41",
+	"api_version_given": true,
+	"endpoint": "exec.create",
+	"params": {"name": "web"},
+	"query": {},
+	"body": {"Privileged": privileged, "User": "", "Cmd": ["sh"], "Env": null, "WorkingDir": "", "AttachStdin": true, "AttachStdout": true, "AttachStderr": true, "Tty": true},
+	"facts": {
+		"privileged": {"value": privileged, "path": "Privileged"},
+		"user": {"value": "", "path": "User"},
+	},
+}
+
+decide(inp) := d if {
+	d := data.dood.decision with input as inp
+}
+
+ids(inp) := {v.id | some v in decide(inp).violations}
+
+# violations(inp, id) lists the violations with that id, as [msg, path].
+violations(inp, id) := {[v.msg, v.path] | some v in decide(inp).violations; v.id == id}

@@ -1,0 +1,137 @@
+# Confinement turned off: seccomp, AppArmor, SELinux, masked and read-only
+# /proc and /sys paths. Security options are matched as the daemon's
+# parseSecurityOpt reads them: exact keys, bare "disable" meaning
+# label=disable.
+package dood.rules.security
+
+import data.dood.lib
+
+# METADATA
+# title: Seccomp disabled
+# description: >-
+#   Refuses seccomp=unconfined, and an inline seccomp profile whose
+#   defaultAction allows every unlisted system call (SCMP_ACT_ALLOW or
+#   SCMP_ACT_LOG).
+# custom:
+#   id: DG-SEC-001
+#   why: >-
+#     Without seccomp the container reaches system calls (keyctl, bpf,
+#     unshare, open_by_handle_at...) behind most container escapes.
+#   allow_by: list DG-SEC-001 in guard.disabled_rules
+violation contains {"id": "DG-SEC-001", "msg": msg, "path": o.path} if {
+	some o in input.facts.security_options
+	o.key == "seccomp"
+	msg := seccomp_refusal(o.value)
+}
+
+seccomp_refusal("unconfined") := "seccomp=unconfined is not allowed; keep the default seccomp profile"
+
+seccomp_refusal(value) := sprintf("a seccomp profile with defaultAction %s is not allowed; keep the default seccomp profile", [max(allowing)]) if {
+	json.is_valid(value)
+	profile := json.unmarshal(value)
+	is_object(profile)
+
+	# The daemon decodes the profile with Go's encoding/json, where keys match
+	# case-insensitively: look at every spelling.
+	allowing := {a | some k, a in profile; lower(k) == "defaultaction"; a in {"SCMP_ACT_ALLOW", "SCMP_ACT_LOG"}}
+	count(allowing) > 0
+}
+
+# METADATA
+# title: AppArmor disabled
+# description: Refuses apparmor=unconfined.
+# custom:
+#   id: DG-SEC-002
+#   why: >-
+#     The docker-default AppArmor profile blocks mounts and writes to /proc
+#     and /sys paths that lead out of the container.
+#   allow_by: list DG-SEC-002 in guard.disabled_rules
+violation contains {"id": "DG-SEC-002", "msg": "apparmor=unconfined is not allowed; keep the default AppArmor profile", "path": o.path} if {
+	some o in input.facts.security_options
+	o.key == "apparmor"
+	o.value == "unconfined"
+}
+
+# METADATA
+# title: SELinux labeling disabled
+# description: >-
+#   Refuses label=disable (also given as a bare "disable" or "label:disable"),
+#   and label=type:T for a process type in guard.permissive_selinux_types.
+# custom:
+#   id: DG-SEC-003
+#   why: >-
+#     Without the container_t label (or with an unconfined type such as spc_t)
+#     SELinux no longer keeps the container away from host files.
+#   allow_by: >-
+#     remove the type from guard.permissive_selinux_types, or list DG-SEC-003
+#     in guard.disabled_rules
+violation contains {"id": "DG-SEC-003", "msg": msg, "path": o.path} if {
+	some o in input.facts.security_options
+	msg := label_refusal(o)
+}
+
+label_refusal(o) := "label=disable (SELinux labeling off) is not allowed" if {
+	o.key == "label"
+	o.value == "disable"
+} else := "label=disable (SELinux labeling off) is not allowed" if {
+	# a bare "disable", should the input keep it as its own key
+	o.key == "disable"
+} else := sprintf("SELinux process type %s is not allowed: it is unconfined", [t]) if {
+	o.key == "label"
+	startswith(o.value, "type:")
+	t := trim_prefix(o.value, "type:")
+	t in data.guard.permissive_selinux_types
+}
+
+# METADATA
+# title: Masked and read-only system paths removed
+# description: >-
+#   Refuses systempaths=unconfined, and a HostConfig.MaskedPaths or
+#   HostConfig.ReadonlyPaths list (which replaces the daemon's defaults) that
+#   leaves any of guard.required_masked_paths unmasked or
+#   guard.required_readonly_paths writable. null keeps the defaults; [] is what
+#   the CLI sends for --security-opt systempaths=unconfined.
+# custom:
+#   id: DG-SEC-004
+#   why: >-
+#     A writable /proc/sys lets root in the container set
+#     kernel.core_pattern, which the host kernel runs as root; /proc/sysrq-trigger
+#     reboots the host; unmasked /proc/kcore and /proc/keys leak host secrets.
+#   allow_by: list DG-SEC-004 in guard.disabled_rules
+violation contains {"id": "DG-SEC-004", "msg": f.msg, "path": f.path} if {
+	some f in system_paths_findings
+}
+
+system_paths_findings contains {"msg": "systempaths=unconfined is not allowed: it unmasks /proc and /sys paths", "path": o.path} if {
+	some o in input.facts.security_options
+	o.key == "systempaths"
+	o.value == "unconfined"
+}
+
+system_paths_findings contains {"msg": msg, "path": "HostConfig.MaskedPaths"} if {
+	missing := uncovered(input.body.HostConfig.MaskedPaths, data.guard.required_masked_paths)
+	count(missing) > 0
+	msg := sprintf("MaskedPaths leaves %s unmasked; omit MaskedPaths to keep the defaults", [concat(", ", missing)])
+}
+
+system_paths_findings contains {"msg": msg, "path": "HostConfig.ReadonlyPaths"} if {
+	missing := uncovered(input.body.HostConfig.ReadonlyPaths, data.guard.required_readonly_paths)
+	count(missing) > 0
+	msg := sprintf("ReadonlyPaths leaves %s writable; omit ReadonlyPaths to keep the defaults", [concat(", ", missing)])
+}
+
+# uncovered lists the required paths that a given list (not null) neither
+# names nor covers with a parent directory.
+uncovered(given, required) := [r |
+	some r in required
+	not covered(given, r)
+] if {
+	is_array(given)
+}
+
+covered(given, r) if {
+	some g in given
+	is_string(g)
+	lib.clean_absolute(g)
+	lib.within(r, g)
+}

@@ -1,0 +1,172 @@
+package dood.rules.security_test
+
+import data.dood.fixtures as fx
+
+test_no_security_options_allowed if {
+	fx.decide(fx.security_opts([])) == {"allow": true, "violations": []}
+}
+
+test_benign_security_options_allowed if {
+	inp := fx.security_opts([
+		"no-new-privileges", "no-new-privileges=true", "apparmor=docker-default",
+		"seccomp=builtin", "label=level:s0:c100,c200", "label=type:container_t",
+	])
+	fx.decide(inp) == {"allow": true, "violations": []}
+}
+
+# DG-SEC-001
+
+test_seccomp_unconfined_denied if {
+	fx.decide(fx.security_opts(["seccomp=unconfined"])).violations == [{
+		"id": "DG-SEC-001",
+		"msg": "seccomp=unconfined is not allowed; keep the default seccomp profile",
+		"path": "HostConfig.SecurityOpt[0]",
+	}]
+}
+
+test_seccomp_legacy_colon_denied if {
+	fx.ids(fx.security_opts(["seccomp:unconfined"])) == {"DG-SEC-001"}
+}
+
+test_seccomp_allow_all_profile_denied if {
+	profile := json.marshal({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": []})
+	fx.violations(fx.security_opts([concat("=", ["seccomp", profile])]), "DG-SEC-001") == {[
+		"a seccomp profile with defaultAction SCMP_ACT_ALLOW is not allowed; keep the default seccomp profile",
+		"HostConfig.SecurityOpt[0]",
+	]}
+}
+
+test_seccomp_profile_key_spelling_denied if {
+	# Go's encoding/json matches "DefaultAction" to the defaultAction field
+	fx.ids(fx.security_opts(["seccomp={\"DefaultAction\":\"SCMP_ACT_LOG\"}"])) == {"DG-SEC-001"}
+	fx.ids(fx.security_opts(["seccomp={\"defaultAction\":\"SCMP_ACT_ERRNO\",\"DEFAULTACTION\":\"SCMP_ACT_ALLOW\"}"])) == {"DG-SEC-001"}
+}
+
+test_seccomp_restrictive_profile_allowed if {
+	profile := json.marshal({
+		"defaultAction": "SCMP_ACT_ERRNO",
+		"syscalls": [{"names": ["read", "write", "exit_group"], "action": "SCMP_ACT_ALLOW"}],
+	})
+	fx.ids(fx.security_opts([concat("=", ["seccomp", profile])])) == set()
+	fx.ids(fx.security_opts(["seccomp=not json"])) == set()
+}
+
+# DG-SEC-002
+
+test_apparmor_unconfined_denied if {
+	fx.decide(fx.security_opts(["apparmor=unconfined"])).violations == [{
+		"id": "DG-SEC-002",
+		"msg": "apparmor=unconfined is not allowed; keep the default AppArmor profile",
+		"path": "HostConfig.SecurityOpt[0]",
+	}]
+	fx.ids(fx.security_opts(["apparmor:unconfined"])) == {"DG-SEC-002"}
+}
+
+test_apparmor_profiles_allowed if {
+	fx.ids(fx.security_opts(["apparmor=docker-default"])) == set()
+	fx.ids(fx.security_opts(["apparmor=my-ci-profile"])) == set()
+}
+
+# DG-SEC-003
+
+test_label_disable_denied if {
+	fx.decide(fx.security_opts(["label=disable"])).violations == [{
+		"id": "DG-SEC-003",
+		"msg": "label=disable (SELinux labeling off) is not allowed",
+		"path": "HostConfig.SecurityOpt[0]",
+	}]
+	fx.ids(fx.security_opts(["label:disable"])) == {"DG-SEC-003"}
+}
+
+test_bare_disable_denied if {
+	# the daemon reads a bare "disable" as label=disable
+	fx.violations(fx.security_opts(["no-new-privileges", "disable"]), "DG-SEC-003") == {["label=disable (SELinux labeling off) is not allowed", "HostConfig.SecurityOpt[1]"]}
+
+	# and should the input keep it under its own key
+	inp := fx.create({"security_options": [{"key": "disable", "value": "", "path": "HostConfig.SecurityOpt[0]"}]})
+	fx.ids(inp) == {"DG-SEC-003"}
+}
+
+test_permissive_selinux_type_denied if {
+	fx.violations(fx.security_opts(["label=type:spc_t"]), "DG-SEC-003") == {["SELinux process type spc_t is not allowed: it is unconfined", "HostConfig.SecurityOpt[0]"]}
+	fx.ids(fx.security_opts(["label=user:system_u", "label=type:unconfined_t"])) == {"DG-SEC-003"}
+}
+
+test_label_options_that_keep_confinement_allowed if {
+	# InitLabels only disables on the exact word "disable"
+	fx.ids(fx.security_opts(["label=type:container_t", "label=level:s0:c1,c2", "label=filetype:container_file_t"])) == set()
+	fx.ids(fx.security_opts(["label=disabled"])) == set()
+}
+
+# DG-SEC-004
+
+test_systempaths_unconfined_denied if {
+	fx.decide(fx.security_opts(["systempaths=unconfined"])).violations == [{
+		"id": "DG-SEC-004",
+		"msg": "systempaths=unconfined is not allowed: it unmasks /proc and /sys paths",
+		"path": "HostConfig.SecurityOpt[0]",
+	}]
+}
+
+# What the CLI actually sends for --security-opt systempaths=unconfined.
+test_empty_masked_and_readonly_paths_denied if {
+	inp := fx.create_hc({"MaskedPaths": [], "ReadonlyPaths": []}, {})
+	fx.decide(inp).violations == [
+		{
+			"id": "DG-SEC-004",
+			"msg": "MaskedPaths leaves /proc/asound, /proc/acpi, /proc/kcore, /proc/keys, /proc/latency_stats, /proc/timer_list, /proc/timer_stats, /proc/sched_debug, /proc/scsi, /sys/firmware unmasked; omit MaskedPaths to keep the defaults",
+			"path": "HostConfig.MaskedPaths",
+		},
+		{
+			"id": "DG-SEC-004",
+			"msg": "ReadonlyPaths leaves /proc/bus, /proc/fs, /proc/irq, /proc/sys, /proc/sysrq-trigger writable; omit ReadonlyPaths to keep the defaults",
+			"path": "HostConfig.ReadonlyPaths",
+		},
+	]
+}
+
+test_partial_readonly_paths_denied if {
+	inp := fx.create_hc({"ReadonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sysrq-trigger"]}, {})
+	fx.violations(inp, "DG-SEC-004") == {["ReadonlyPaths leaves /proc/sys writable; omit ReadonlyPaths to keep the defaults", "HostConfig.ReadonlyPaths"]}
+}
+
+test_default_or_stricter_paths_allowed if {
+	# null keeps the daemon's defaults
+	fx.ids(fx.create_hc({"MaskedPaths": null, "ReadonlyPaths": null}, {})) == set()
+
+	# the defaults spelled out, with extras, are fine
+	masked := array.concat(data.guard.required_masked_paths, ["/proc/interrupts", "/sys/devices/virtual/powercap"])
+	fx.ids(fx.create_hc({"MaskedPaths": masked, "ReadonlyPaths": data.guard.required_readonly_paths}, {})) == set()
+
+	# a parent directory covers the paths below it
+	fx.ids(fx.create_hc({"ReadonlyPaths": ["/proc"], "MaskedPaths": array.concat(["/sys/firmware/"], [p | some p in data.guard.required_masked_paths; startswith(p, "/proc/")])}, {})) == set()
+}
+
+test_masked_paths_prefix_is_not_a_parent if {
+	inp := fx.create_hc({"ReadonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sy", "/proc/sysrq-trigger"]}, {})
+	fx.ids(inp) == {"DG-SEC-004"}
+}
+
+test_legacy_start_body_checked if {
+	inp := object.union(fx.create({}), {
+		"path": "/containers/web/start", "api_version": "1.23", "endpoint": "container.start",
+		"params": {"name": "web"}, "query": {}, "body": {"HostConfig": {"ReadonlyPaths": []}},
+	})
+	fx.ids(inp) == {"DG-SEC-004"}
+}
+
+test_each_option_reported if {
+	inp := fx.security_opts(["seccomp=unconfined", "apparmor=unconfined", "label=disable", "systempaths=unconfined"])
+	[[v.id, v.path] | some v in fx.decide(inp).violations] == [
+		["DG-SEC-001", "HostConfig.SecurityOpt[0]"],
+		["DG-SEC-002", "HostConfig.SecurityOpt[1]"],
+		["DG-SEC-003", "HostConfig.SecurityOpt[2]"],
+		["DG-SEC-004", "HostConfig.SecurityOpt[3]"],
+	]
+}
+
+# Keys are matched exactly, as the daemon's parseSecurityOpt does (it refuses
+# other spellings).
+test_keys_are_exact if {
+	fx.ids(fx.security_opts(["SECCOMP=unconfined", "AppArmor=unconfined"])) == set()
+}
