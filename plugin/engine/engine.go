@@ -44,6 +44,9 @@ func New(ctx context.Context, modules map[string]string, data map[string]any) (*
 	if len(modules) == 0 {
 		return nil, errors.New("no policy modules")
 	}
+	if data == nil {
+		data = map[string]any{}
+	}
 	opts := []func(*rego.Rego){
 		rego.Query(Query),
 		rego.Store(inmem.NewFromObject(data)),

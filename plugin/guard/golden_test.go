@@ -40,7 +40,7 @@ func newTestGuard(t testing.TB) *Guard {
 
 // readHTTP reads a golden request: "METHOD URI", header lines, a blank
 // line, then the body exactly as dockerd would forward it.
-func readHTTP(t *testing.T, path string) authorization.Request {
+func readHTTP(t testing.TB, path string) authorization.Request {
 	t.Helper()
 	raw, err := os.ReadFile(path)
 	if err != nil {

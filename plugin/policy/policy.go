@@ -56,6 +56,9 @@ func Load(paths []string, dataPath string) (*Source, error) {
 		}
 		data = Merge(data, extra)
 	}
+	if err := ValidateData(data); err != nil {
+		return nil, fmt.Errorf("policy data: %w", err)
+	}
 	src.Data = data
 	return src, nil
 }

@@ -13,7 +13,7 @@ import (
 type varKind uint8
 
 const (
-	varSegment varKind = iota // mux's default [^/]+ (newline included)
+	varSegment varKind = iota // mux's default [^/]+, which does match a newline
 	varAny                    // .* ("." never matches a newline)
 	varSome                   // .+
 )
@@ -46,7 +46,7 @@ var (
 
 type methodIndex struct {
 	byKey map[string][]int // first segment -> table indexes, ascending
-	other []int            // indexes of the routes no byKey entry covers
+	other []int            // unkeyed routes alone, for any other first segment
 }
 
 func init() {

@@ -68,7 +68,7 @@ type Route struct {
 
 // Match is a request target as dockerd's router sees it.
 type Match struct {
-	Route      *Route            // nil when no route matches (unknown endpoint)
+	Route      *Route            // nil when no route matches (unknown endpoint); points into the table: do not modify
 	Endpoint   string            // Route.Endpoint, "" when unknown
 	Path       string            // percent-decoded path without the version prefix
 	APIVersion string            // the version from the prefix exactly as given ("01.41"), "" when absent
@@ -111,9 +111,7 @@ var (
 //
 // An unknown route is not an error: Match.Route is nil.
 func Parse(method, requestURI string) (Match, error) {
-	// net/http parses the request line with ParseRequestURI, not Parse: a
-	// "#" is data there, not a fragment.
-	u, err := url.ParseRequestURI(requestURI)
+	u, err := requestURL(method, requestURI)
 	if err != nil {
 		return Match{}, ErrURI
 	}
@@ -126,7 +124,7 @@ func Parse(method, requestURI string) (Match, error) {
 		return Match{}, err
 	}
 
-	m := Match{Path: p, Query: query, BodyWithheld: bodyWithheld(requestURI)}
+	m := Match{Path: p, Query: query, BodyWithheld: bodyWithheld(requestURI, u)}
 	version, rest, versioned := splitVersion(p)
 	if versioned {
 		m.APIVersion, m.Path = version, rest
@@ -146,6 +144,17 @@ func Parse(method, requestURI string) (Match, error) {
 	return m, nil
 }
 
+// requestURL reads the target the way net/http's server does: with
+// ParseRequestURI, not Parse, so a "#" is data, not a fragment; and a CONNECT
+// target not starting with "/" as an authority, so "CONNECT docker/debug/vars"
+// has the path "/debug/vars" (the /debug routes answer any method).
+func requestURL(method, requestURI string) (*url.URL, error) {
+	if method == "CONNECT" && !strings.HasPrefix(requestURI, "/") {
+		return url.ParseRequestURI("http://" + requestURI)
+	}
+	return url.ParseRequestURI(requestURI)
+}
+
 // isClean mirrors gorilla/mux's cleanPath check: any path it would rewrite
 // gets a 301 and never reaches a handler. mux keeps a trailing slash.
 func isClean(p string) bool {
@@ -161,18 +170,24 @@ func isClean(p string) bool {
 
 // bodyWithheld reports whether any supported dockerd skips forwarding the
 // request body to authz plugins for this target.
-func bodyWithheld(requestURI string) bool {
+// parsed is requestURI as ParseRequestURI read it, with a clean path.
+func bodyWithheld(requestURI string, parsed *url.URL) bool {
 	// 20.10: strings.HasSuffix on the raw RequestUri.
 	if strings.HasSuffix(requestURI, "/auth") {
 		return true
 	}
-	// v25+: url.Parse (fragment split off) and a regexp on the decoded path,
-	// `^[^/]*/(v\d[\d.]*/)?auth`.
-	u, err := url.Parse(requestURI)
-	if err != nil {
-		return true
+	// v25+: url.Parse and a regexp on the decoded path,
+	// `^[^/]*/(v\d[\d.]*/)?auth`. url.Parse only reads the target
+	// differently from ParseRequestURI when there is a fragment to split off
+	// or a leading "//", which a clean path lacks.
+	p := parsed.Path
+	if strings.Contains(requestURI, "#") {
+		u, err := url.Parse(requestURI)
+		if err != nil {
+			return true
+		}
+		p = u.Path
 	}
-	p := u.Path
 	i := strings.IndexByte(p, '/')
 	if i < 0 {
 		return false

@@ -140,6 +140,10 @@ func TestParse(t *testing.T) {
 			want{AnyMethod, "/debug/pprof/{name}", "/debug/pprof/heap", "", map[string]string{"name": "heap"}, nil, false}},
 		{"options catch-all beats debug", "OPTIONS", "/debug/vars",
 			want{"OPTIONS", "/{anyroute:.*}", "/debug/vars", "", map[string]string{"anyroute": "debug/vars"}, nil, false}},
+		{"CONNECT reads an authority", "CONNECT", "docker/debug/vars",
+			want{AnyMethod, "/debug/vars", "/debug/vars", "", nil, nil, false}},
+		{"CONNECT reaches only the debug routes", "CONNECT", "/containers/json",
+			want{path: "/containers/json"}},
 		{"auth", "POST", "/v1.41/auth",
 			want{"POST", "/auth", "/auth", "1.41", nil, nil, true}},
 		{"body withheld by an /auth suffix in the query", "POST", "/v1.41/containers/create?x=/auth",
@@ -193,6 +197,7 @@ func TestParseErrors(t *testing.T) {
 	}{
 		{"empty target", "GET", "", ErrURI},
 		{"relative target", "GET", "containers/json", ErrURI},
+		{"CONNECT to a bare authority", "CONNECT", "docker:2375", ErrUncleanPath},
 		{"bad path escape", "GET", "/containers/%zz/json", ErrURI},
 		{"control character", "GET", "/containers/a\x7fb/json", ErrURI},
 		{"asterisk form", "OPTIONS", "*", ErrUncleanPath},
@@ -359,7 +364,11 @@ func muxMatch(method, p string) (*Route, map[string]string) {
 // checkAgainstMux compares a successful Parse with the regexp model.
 func checkAgainstMux(t *testing.T, method, uri string, got Match) {
 	t.Helper()
-	u, err := url.ParseRequestURI(uri)
+	target := uri
+	if method == "CONNECT" && !strings.HasPrefix(uri, "/") {
+		target = "http://" + uri // net/http reads it as an authority
+	}
+	u, err := url.ParseRequestURI(target)
 	if err != nil {
 		t.Fatalf("Parse(%q, %q) succeeded on a target net/http rejects: %v", method, uri, err)
 	}
@@ -533,13 +542,18 @@ func TestBodyWithheld(t *testing.T) {
 		{"/containers/create?a=%2Fauth", false},
 	}
 	for _, tt := range tests {
-		if got := bodyWithheld(tt.uri); got != tt.want {
+		u, err := url.ParseRequestURI(tt.uri)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := bodyWithheld(tt.uri, u); got != tt.want {
 			t.Errorf("bodyWithheld(%q) = %v, want %v", tt.uri, got, tt.want)
 		}
 	}
 }
 
 func FuzzParse(f *testing.F) {
+	f.Add("CONNECT", "docker/debug/vars")
 	for _, s := range []string{
 		"/v1.41/containers/create?name=x", "/containers/%63reate", "/containers/a%2Fb/json",
 		"http://docker/v1.41/info", "/v01.41/_ping", "/v/info", "/networks/", "/debug/pprof/",

@@ -1,0 +1,129 @@
+package guard
+
+import (
+	"context"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/docker/go-plugins-helpers/authorization"
+	"github.com/dood-guard/dood-guard/plugin/logfields"
+	"github.com/google/go-cmp/cmp"
+	"github.com/sirupsen/logrus"
+	"github.com/sirupsen/logrus/hooks/test"
+)
+
+func jsonReq(method, uri, body string) authorization.Request {
+	return authorization.Request{
+		RequestMethod:  method,
+		RequestURI:     uri,
+		RequestHeaders: map[string]string{"Content-Type": "application/json"},
+		RequestBody:    []byte(body),
+	}
+}
+
+func TestFailClosed(t *testing.T) {
+	g := newTestGuard(t)
+	cases := []struct {
+		name   string
+		req    authorization.Request
+		wantID string
+	}{
+		{"zero-value request from an undecodable AuthZ call", authorization.Request{}, "DG-REQ-001"},
+		{"retried call with its body lost", jsonReq("POST", "", ""), "DG-REQ-001"},
+		{"unclean path dockerd would redirect", jsonReq("POST", "/v1.41/containers/../containers/create", `{}`), "DG-REQ-002"},
+		{"query dockerd cannot parse", jsonReq("POST", "/v1.41/containers/create?name=a;b", `{"Image":"x"}`), "DG-REQ-002"},
+		{"create with no visible body", jsonReq("POST", "/v1.41/containers/create", ""), "DG-BODY-001"},
+		{"exec with no visible body", jsonReq("POST", "/v1.41/containers/x/exec", ""), "DG-BODY-001"},
+		{"invalid bind spec", jsonReq("POST", "/v1.41/containers/create", `{"HostConfig":{"Binds":["/a:/b:/c:ro"]}}`), "DG-BODY-002"},
+		{"multipart body", authorization.Request{RequestMethod: "POST", RequestURI: "/v1.41/plugins/pull?remote=x",
+			RequestHeaders: map[string]string{"Content-Type": "multipart/form-data; boundary=x"}}, "DG-BODY-003"},
+		{"form body on a GET", authorization.Request{RequestMethod: "GET", RequestURI: "/v1.41/containers/json",
+			RequestHeaders: map[string]string{"content-type": "application/x-www-form-urlencoded"}}, "DG-BODY-003"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := g.Decide(context.Background(), tc.req).Response
+			if r.Allow || r.Err != "" || !strings.HasPrefix(r.Msg, "["+tc.wantID+"]") {
+				t.Errorf("answer = %+v, want a denial starting with [%s]", r, tc.wantID)
+			}
+		})
+	}
+}
+
+func TestNoPolicyDeniesEverything(t *testing.T) {
+	log := logrus.New()
+	log.SetOutput(io.Discard)
+	g := New(Options{}, log)
+	r := g.AuthZReq(jsonReq("GET", "/_ping", ""))
+	if r.Allow || !strings.Contains(r.Msg, "[DG-POLICY-001] no policy is loaded") {
+		t.Errorf("answer = %+v, want DG-POLICY-001", r)
+	}
+}
+
+func TestUnknownReadOnlyRoutesGoToThePolicy(t *testing.T) {
+	g := newTestGuard(t)
+	if r := g.Decide(context.Background(), jsonReq("GET", "/v1.41/frobnicate", "")).Response; !r.Allow {
+		t.Errorf("unknown GET: %+v, want allowed by the default policy", r)
+	}
+	g.opts.AllowUnknownRoutes = true
+	if r := g.Decide(context.Background(), jsonReq("POST", "/v1.41/frobnicate", "")).Response; !r.Allow {
+		t.Errorf("unknown POST with AllowUnknownRoutes: %+v, want it judged (and allowed) by the policy", r)
+	}
+}
+
+func TestResponsePhase(t *testing.T) {
+	g := newTestGuard(t)
+	if r := g.AuthZRes(jsonReq("POST", "/v1.41/containers/create", `{}`)); !r.Allow {
+		t.Errorf("well-formed response phase: %+v, want allowed", r)
+	}
+	if r := g.AuthZRes(authorization.Request{}); r.Allow {
+		t.Errorf("malformed response phase: %+v, want denied", r)
+	}
+}
+
+// TestDecisionLogLine checks the one structured line per decision: stable
+// fields, rule IDs, and nothing from the body (environment, secrets).
+func TestDecisionLogLine(t *testing.T) {
+	log, hook := test.NewNullLogger()
+	g := newTestGuard(t)
+	g.log = log
+	g.opts.LogAllowed = true
+	g.AuthZReq(jsonReq("POST", "/v1.41/containers/create", `{"Image":"x","Env":["TOKEN=hunter2"],"HostConfig":{"Privileged":true}}`))
+	g.AuthZReq(jsonReq("GET", "/v1.41/containers/json", ""))
+	if len(hook.Entries) != 2 {
+		t.Fatalf("%d log lines, want one per decision", len(hook.Entries))
+	}
+	deny, allow := hook.Entries[0], hook.Entries[1]
+	want := map[string]any{
+		logfields.Decision: logfields.Deny, logfields.Endpoint: "container.create", logfields.Method: "POST",
+		logfields.RuleIDs: []string{"DG-PRIV-001"}, logfields.Phase: "request", logfields.APIVersion: "1.41",
+	}
+	for k, v := range want {
+		if diff := cmp.Diff(v, deny.Data[k]); diff != "" {
+			t.Errorf("field %s (-want +got):\n%s", k, diff)
+		}
+	}
+	if _, ok := deny.Data[logfields.EvalMicros]; !ok {
+		t.Errorf("no %s field", logfields.EvalMicros)
+	}
+	if allow.Data[logfields.Decision] != logfields.Allow {
+		t.Errorf("second line decision = %v, want allow", allow.Data[logfields.Decision])
+	}
+	for _, e := range hook.Entries {
+		line, _ := e.String()
+		if strings.Contains(line, "hunter2") {
+			t.Errorf("log line leaks the body: %s", line)
+		}
+	}
+}
+
+func TestLogDenialsOnly(t *testing.T) {
+	log, hook := test.NewNullLogger()
+	g := newTestGuard(t)
+	g.log = log
+	g.AuthZReq(jsonReq("GET", "/_ping", ""))
+	if len(hook.Entries) != 0 {
+		t.Errorf("allowed decision logged with LogAllowed off: %v", hook.Entries[0].Message)
+	}
+}
