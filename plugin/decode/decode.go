@@ -11,9 +11,11 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/moby/moby/api/types/checkpoint"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/api/types/plugin"
+	"github.com/moby/moby/api/types/registry"
 	"github.com/moby/moby/api/types/swarm"
 	"github.com/moby/moby/api/types/volume"
 )
@@ -30,9 +32,13 @@ var decoders = map[string]decoder{
 	"container.start":    decodeContainerStart,
 	"container.update":   into[container.UpdateConfig],
 	"container.commit":   into[container.Config],
+	"container.copy":     into[CopyConfig],
+	"checkpoint.create":  into[checkpoint.CreateRequest],
+	"image.push":         into[registry.AuthConfig],
 	"exec.create":        into[container.ExecCreateRequest],
 	"exec.start":         into[container.ExecStartRequest],
 	"volume.create":      into[volume.CreateRequest],
+	"volume.update":      into[VolumeUpdate],
 	"network.create":     into[network.CreateRequest],
 	"network.connect":    into[network.ConnectRequest],
 	"network.disconnect": into[network.DisconnectRequest],
@@ -50,6 +56,16 @@ var decoders = map[string]decoder{
 	"plugin.set":         into[[]string],
 	"plugin.pull":        into[plugin.Privileges],
 	"plugin.upgrade":     into[plugin.Privileges],
+}
+
+// CopyConfig is the body of the legacy POST /containers/{name}/copy.
+type CopyConfig struct {
+	Resource string
+}
+
+// VolumeUpdate is the body of PUT /volumes/{name} (cluster volumes).
+type VolumeUpdate struct {
+	Spec *volume.ClusterVolumeSpec `json:",omitempty"`
 }
 
 // Has reports whether the endpoint's body can be decoded.

@@ -7,7 +7,9 @@ import (
 	"testing"
 
 	"github.com/docker/go-plugins-helpers/authorization"
+	"github.com/dood-guard/dood-guard/plugin/decode"
 	"github.com/dood-guard/dood-guard/plugin/logfields"
+	"github.com/dood-guard/dood-guard/plugin/route"
 	"github.com/google/go-cmp/cmp"
 	"github.com/sirupsen/logrus"
 	"github.com/sirupsen/logrus/hooks/test"
@@ -125,5 +127,52 @@ func TestLogDenialsOnly(t *testing.T) {
 	g.AuthZReq(jsonReq("GET", "/_ping", ""))
 	if len(hook.Entries) != 0 {
 		t.Errorf("allowed decision logged with LogAllowed off: %v", hook.Entries[0].Message)
+	}
+}
+
+// TestEveryBodyRouteHasADecoder: a route whose handler reads a JSON body
+// without a decoder here would be denied on every call.
+func TestEveryBodyRouteHasADecoder(t *testing.T) {
+	for _, r := range route.Routes() {
+		if (r.Body == route.BodyJSON || r.Body == route.BodyJSONOptional) && !decode.Has(r.Endpoint) {
+			t.Errorf("%s %s (%s) reads a JSON body but has no decoder", r.Method, r.Template, r.Endpoint)
+		}
+	}
+}
+
+func TestOptionalBodies(t *testing.T) {
+	g := newTestGuard(t)
+	h := func(kv ...string) map[string]string {
+		m := map[string]string{}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	cases := []struct {
+		name    string
+		uri     string
+		headers map[string]string
+		allow   bool
+	}{
+		{"modern start without body", "/v1.41/containers/x/start", h(), true},
+		{"modern start with a JSON type: daemon refuses bodies itself", "/v1.41/containers/x/start", h("Content-Type", "application/json"), true},
+		{"old start, no content type", "/v1.23/containers/x/start", h(), true},
+		{"old start, empty JSON", "/v1.23/containers/x/start", h("Content-Type", "application/json", "Content-Length", "2"), true},
+		{"old start, chunked body not forwarded", "/v1.23/containers/x/start", h("Content-Type", "application/json"), false},
+		{"old start, 2 MiB body not forwarded", "/v1.23/containers/x/start", h("Content-Type", "application/json", "Content-Length", "2097152"), false},
+		{"commit without config", "/v1.41/commit?container=x", h("Content-Length", "0"), true},
+		{"commit with a withheld config", "/v1.41/commit?container=x", h("Content-Type", "application/json", "Content-Length", "2097152"), false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := g.Decide(context.Background(), authorization.Request{RequestMethod: "POST", RequestURI: tc.uri, RequestHeaders: tc.headers}).Response
+			if r.Allow != tc.allow {
+				t.Errorf("answer %+v, want allow=%v", r, tc.allow)
+			}
+			if !r.Allow && !strings.HasPrefix(r.Msg, "[DG-BODY-001]") {
+				t.Errorf("denial %q, want DG-BODY-001", r.Msg)
+			}
+		})
 	}
 }

@@ -58,7 +58,7 @@ func (g *Guard) readBody(m route.Match, nreq normalize.Request, req authorizatio
 		}
 	case route.BodyJSONOptional:
 		if len(req.RequestBody) == 0 {
-			if startMayCarryBody(nreq.APIVersion, req.RequestHeaders) {
+			if bodyMayBeHidden(m, nreq.APIVersion, req.RequestHeaders) {
 				return nil, []verdict.Violation{notVisible}
 			}
 			return nil, nil
@@ -73,19 +73,24 @@ func (g *Guard) readBody(m route.Match, nreq normalize.Request, req authorizatio
 	return body, nil
 }
 
-// startMayCarryBody reports whether a start request without a visible body
-// may still hand the daemon a HostConfig: only API versions below 1.24 read
-// one, only with a Content-Type, and only when it is over 7 bytes or its
-// length is unknown (chunked).
-func startMayCarryBody(apiVersion string, headers map[string]string) bool {
-	if route.CompareVersions(apiVersion, "1.24") >= 0 {
-		return false
-	}
+// bodyMayBeHidden reports whether a route that reads a JSON body only when
+// one is sent may have been sent one the guard did not get. A body the
+// daemon reads needs a Content-Type; it is absent only when Content-Length
+// says 0 (a chunked body has no Content-Length). Start reads a body only on
+// API versions below 1.24, and only past 7 bytes.
+func bodyMayBeHidden(m route.Match, apiVersion string, headers map[string]string) bool {
 	if header(headers, "Content-Type") == "" {
 		return false
 	}
+	limit := int64(0)
+	if m.Endpoint == "container.start" {
+		if route.CompareVersions(apiVersion, "1.24") >= 0 {
+			return false
+		}
+		limit = 7
+	}
 	n, err := strconv.ParseInt(header(headers, "Content-Length"), 10, 64)
-	return err != nil || n > 7
+	return err != nil || n > limit
 }
 
 // header looks a header up the way the flattened AuthZ header map allows:

@@ -106,6 +106,11 @@ func redact(endpoint string, m map[string]any) {
 		delete(m, "JoinToken")
 	case "swarm.unlock":
 		delete(m, "UnlockKey")
+	case "image.push":
+		// A legacy push body is registry credentials and nothing else.
+		for k := range m {
+			delete(m, k)
+		}
 	}
 }
 

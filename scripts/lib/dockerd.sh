@@ -182,8 +182,8 @@ dg_dockerd_wait() {
 	local dir=$1 secs=${2:-60} i pid
 	for ((i = 0; i < secs * 5; i++)); do
 		dg_ping "$dir" && return 0
-		pid=$(cat "$dir/unshare.pid" 2>/dev/null)
-		if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+		pid=$(cat "$dir/unshare.pid" 2>/dev/null) || true
+		if [ -n "$pid" ] && ! dg_alive "$pid"; then
 			dg_err "the daemon's namespace exited"
 			return 1
 		fi
@@ -195,45 +195,58 @@ dg_dockerd_wait() {
 # dg_ns_init_pid DIR: host PID of the namespace's PID 1 (the child of unshare).
 dg_ns_init_pid() {
 	local upid
-	upid=$(cat "$1/unshare.pid" 2>/dev/null) || return 1
-	[ -n "$upid" ] || return 1
-	cat "/proc/$upid/task/$upid/children" 2>/dev/null | awk '{print $1}'
+	upid=$(cat "$1/unshare.pid" 2>/dev/null) || true
+	[ -n "$upid" ] || return 0
+	awk '{print $1}' "/proc/$upid/task/$upid/children" 2>/dev/null || true
+}
+
+# dg_alive PID: the process exists and is not a zombie.
+dg_alive() {
+	[ -n "$1" ] && kill -0 "$1" 2>/dev/null && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
 }
 
 # dg_dockerd_stop DIR: stop the daemon, clean up, remove DIR.
+# Written to be safe under `set -e` and to be called more than once.
 dg_dockerd_stop() {
 	local dir=$1 upid ipid i
 	[ -n "$dir" ] && [ -d "$dir" ] || return 0
-	dir=$(cd "$dir" && pwd)
+	dir=$(cd "$dir" && pwd) || return 1
 	if [ ! -f "$dir/$DG_MARKER" ]; then
 		dg_err "$dir is not a private dockerd directory (no $DG_MARKER); not touching it"
 		return 1
 	fi
-	upid=$(cat "$dir/unshare.pid" 2>/dev/null)
+	upid=$(cat "$dir/unshare.pid" 2>/dev/null) || true
 	ipid=$(dg_ns_init_pid "$dir")
 	if [ -n "$ipid" ]; then
-		# Graceful: the init script stops dockerd (which stops containers),
-		# then containerd.
-		kill -TERM "$ipid" 2>/dev/null
+		# Graceful: the init script stops dockerd (which stops the
+		# containers), then containerd.
+		kill -TERM "$ipid" 2>/dev/null || true
 		for ((i = 0; i < 150; i++)); do
-			kill -0 "$ipid" 2>/dev/null || break
+			dg_alive "$ipid" || break
 			sleep 0.2
 		done
 		# Killing the PID namespace's init kills everything inside it.
-		kill -KILL "$ipid" 2>/dev/null
+		kill -KILL "$ipid" 2>/dev/null || true
 	fi
 	if [ -n "$upid" ]; then
-		kill -KILL "$upid" 2>/dev/null
+		kill -KILL "$upid" 2>/dev/null || true
 		for ((i = 0; i < 50; i++)); do
-			kill -0 "$upid" 2>/dev/null || break
-			# unshare may be a zombie of a parent that is gone
-			grep -q '^State:.*Z' "/proc/$upid/status" 2>/dev/null && break
+			dg_alive "$upid" || break
 			sleep 0.1
 		done
 	fi
 	dg_cleanup_mounts "$dir"
 	dg_cleanup_cgroups "$dir"
-	rm -rf --one-file-system "$dir" 2>/dev/null || rm -rf "$dir"
+	if [ -n "$(dg_mounts_under "$dir")" ]; then
+		dg_err "still mounted under $dir; not removing it:"
+		dg_mounts_under "$dir" >&2
+		return 1
+	fi
+	rm -rf --one-file-system "$dir" 2>/dev/null || rm -rf "$dir" || true
+}
+
+dg_mounts_under() {
+	awk -v d="$1/" '{ if (index($5, d) == 1) print $5 }' /proc/self/mountinfo 2>/dev/null || true
 }
 
 # dg_cleanup_mounts DIR: unmount whatever is still mounted under DIR in this
@@ -241,7 +254,7 @@ dg_dockerd_stop() {
 dg_cleanup_mounts() {
 	local dir=$1 m
 	# deepest first
-	awk -v d="$dir/" '{ if (index($5, d) == 1) print $5 }' /proc/self/mountinfo | sort -r | while read -r m; do
+	dg_mounts_under "$dir" | sort -r | while read -r m; do
 		umount -R "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
 	done
 }
@@ -271,6 +284,7 @@ dg_docker() {
 dg_make_image() {
 	local dir=$1 tag=${2:-$DG_IMAGE} bb root
 	bb=$(dg_find_busybox) || { dg_err "no static busybox (apt-get install busybox-static)"; return 1; }
+	dir=$(cd "$dir" && pwd) || return 1
 	root=$(mktemp -d "$dir/rootfs.XXXXXX") || return 1
 	mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/root" "$root/home/ci"
 	chmod 1777 "$root/tmp"
@@ -280,12 +294,11 @@ dg_make_image() {
 	printf 'root:x:0:0:root:/root:/bin/sh\nci:x:1000:1000:ci:/home/ci:/bin/sh\n' >"$root/etc/passwd"
 	printf 'root:x:0:\nci:x:1000:\n' >"$root/etc/group"
 	chown 1000:1000 "$root/home/ci"
-	tar -C "$root" --numeric-owner -cf - . | dg_docker "$dir" import --change 'CMD ["/bin/sh"]' - "$tag" >/dev/null
-	local rc=${PIPESTATUS[1]}
-	rm -rf "$root"
-	if [ "$rc" != 0 ]; then
-		dg_err "docker import of $tag failed (exit $rc)"
+	if ! tar -C "$root" --numeric-owner -cf - . | dg_docker "$dir" import --change 'CMD ["/bin/sh"]' - "$tag" >/dev/null; then
+		rm -rf "$root"
+		dg_err "docker import of $tag through the daemon failed"
 		return 1
 	fi
+	rm -rf "$root"
 	dg_log "imported $tag"
 }
