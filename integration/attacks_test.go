@@ -163,6 +163,10 @@ var attackCases = []attackCase{
 	{name: "secopt/label-disable", body: secOpt("label=disable"), rule: "DG-SEC-003"},
 	{name: "secopt/label-disable-legacy-colon", body: secOpt("label:disable"), rule: "DG-SEC-003"},
 	{name: "secopt/systempaths-unconfined", body: secOpt("systempaths=unconfined"), rule: "DG-SEC-004"},
+	{name: "secopt/MaskedPaths-empty-unmasks-proc", body: hc(`{"MaskedPaths":[]}`), rule: "DG-SEC-004"},
+	{name: "secopt/ReadonlyPaths-empty-writable-proc-sys", body: hc(`{"ReadonlyPaths":[]}`), rule: "DG-SEC-004"},
+	{name: "secopt/seccomp-inline-allow-all-profile", body: hc(`{"SecurityOpt":["seccomp={\"defaultAction\":\"SCMP_ACT_ALLOW\"}"]}`), rule: "DG-SEC-001"},
+	{name: "secopt/selinux-type-spc_t", body: secOpt("label=type:spc_t"), rule: "DG-SEC-003"},
 
 	// --- exec into an ordinary container -----------------------------------
 	{name: "exec/privileged", target: api + "/containers/{ctr}/exec", body: `{"Privileged":true,"Cmd":["id"],"AttachStdout":true}`, rule: "DG-PRIV-002"},
@@ -187,9 +191,23 @@ var attackCases = []attackCase{
 	{name: "body/exec-1MiB-plus", target: api + "/containers/{ctr}/exec", bodyFn: func() []byte {
 		return []byte(`{"Privileged":true,"Cmd":["id"],"Env":["PAD=` + strings.Repeat("x", 1<<20) + `"]}`)
 	}, rule: "DG-BODY-001"},
+	// --- builds (legacy builder): RUN steps get the build's settings --------
+	// No rule ID is given for these in the brief: any denial by the plugin.
+	{name: "build/networkmode-host-query", target: api + "/build?t=dg-it-evil-build&networkmode=host", contentType: "application/x-tar", bodyFn: dockerfileTar, rule: ""},
+	{name: "build/cgroupparent-query", target: api + "/build?t=dg-it-evil-build&cgroupparent=%2F", contentType: "application/x-tar", bodyFn: dockerfileTar, rule: ""},
+
 	{name: "body/build-form-urlencoded-networkmode-host", target: api + "/build?t=dg-it-formbuild", contentType: "application/x-www-form-urlencoded", body: "networkmode=host", rule: "DG-BODY-003"},
 	{name: "body/build-multipart-form", target: api + "/build?t=dg-it-formbuild", contentType: "multipart/form-data; boundary=XyZ",
 		body: "--XyZ\r\nContent-Disposition: form-data; name=\"networkmode\"\r\n\r\nhost\r\n--XyZ--\r\n", rule: "DG-BODY-003"},
+}
+
+// dockerfileTar is a build context: FROM the test image, RUN true.
+func dockerfileTar() []byte {
+	b, err := tarBytes(map[string]string{"Dockerfile": "FROM " + image + "\nRUN true\n"})
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 func TestAttacks(t *testing.T) {
@@ -324,6 +342,9 @@ func cleanupAfterBypass(t *testing.T, target string, resp *rawResponse) {
 	if id := createdID(resp); id != "" {
 		cleanupContainer(t, id)
 		return
+	}
+	if strings.Contains(target, "/build") {
+		t.Cleanup(func() { deleteQuietly(api + "/images/dg-it-evil-build?force=1") })
 	}
 	if strings.Contains(target, "/volumes/create") {
 		var v struct{ Name string }

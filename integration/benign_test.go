@@ -66,20 +66,28 @@ func readTestdata(t testing.TB, name string, repl ...string) []byte {
 
 func tarOf(t testing.TB, files map[string]string) []byte {
 	t.Helper()
+	b, err := tarBytes(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func tarBytes(files map[string]string) ([]byte, error) {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	for name, content := range files {
 		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(content)), ModTime: time.Now(), Typeflag: tar.TypeReg}); err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		if _, err := tw.Write([]byte(content)); err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 	}
 	if err := tw.Close(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	return buf.Bytes()
+	return buf.Bytes(), nil
 }
 
 func untarFile(t testing.TB, b []byte, name string) string {

@@ -2,24 +2,34 @@
 # no violation.
 package dood.lib
 
-# segments splits a slash-separated path into its parts, ignoring empty and
-# "." parts, so "/etc/" and "/etc" compare equal and "/etcfoo" is not "/etc".
-segments(p) := [s | some s in split(p, "/"); s != ""; s != "."]
+# within(child, parent) holds when child is parent or lies below it. Both
+# must be clean absolute paths (bind sources are cleaned by the guard, and
+# the loader refuses policy data paths that are not clean), so a string
+# prefix ending at a "/" compares whole segments: "/etcfoo" is not below
+# "/etc". Every absolute path is within "/".
+within(child, parent) if child == parent
 
-# within(child, parent) holds when child is parent or lies below it,
-# compared on path segments. Every path is within "/".
+within(child, "/") if startswith(child, "/")
+
 within(child, parent) if {
-	c := segments(child)
-	q := segments(parent)
-	count(c) >= count(q)
-	array.slice(c, 0, count(q)) == q
+	parent != "/"
+	startswith(child, concat("", [parent, "/"]))
 }
 
-# clean_absolute holds for an absolute path without ".." parts: the only
-# paths segment comparison can judge.
+# clean_absolute holds for an absolute path with no empty, "." or ".."
+# segment and no trailing slash: the only spelling within() can judge.
+clean_absolute("/")
+
+# String tests rather than a walk over the segments: this runs for every
+# bind source of every request.
 clean_absolute(p) if {
 	startswith(p, "/")
-	not ".." in split(p, "/")
+	not endswith(p, "/")
+	not endswith(p, "/.")
+	not endswith(p, "/..")
+	not contains(p, "//")
+	not contains(p, "/./")
+	not contains(p, "/../")
 }
 
 # string_list holds for an array of strings.

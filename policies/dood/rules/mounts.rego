@@ -35,19 +35,27 @@ allowed_bind(src) if {
 	lib.within(src, a)
 }
 
-# Protected paths below the source (in data order, docker sockets first), and
-# protected paths holding the source.
-exposed(src) := array.concat(
-	[p | some p in data.guard.protected_paths; below(p, src); endswith(p, "/docker.sock")],
-	[p | some p in data.guard.protected_paths; below(p, src); not endswith(p, "/docker.sock")],
-)
+# dir_key(p) is p with one trailing slash: "/etc/" and "/". For clean
+# paths, dir_key(a) is a prefix of dir_key(b) exactly when b is a or lies
+# below it, so one startswith compares whole segments.
+dir_key(p) := concat("", [trim_suffix(p, "/"), "/"])
 
-below(p, src) if {
-	lib.within(p, src)
-	not lib.within(src, p)
+# protected_keys maps each protected path's dir_key to the path; a rule, so
+# it is built once per evaluation, not once per mount.
+protected_keys := {dir_key(p): p | some p in data.guard.protected_paths}
+
+# Protected paths strictly below the source, docker sockets first.
+exposed(src) := array.concat(
+	[p | some k, p in protected_keys; startswith(k, key); k != key; endswith(p, "/docker.sock")],
+	[p | some k, p in protected_keys; startswith(k, key); k != key; not endswith(p, "/docker.sock")],
+) if {
+	key := dir_key(src)
 }
 
-holding(src) := [p | some p in data.guard.protected_paths; lib.within(src, p)]
+# Protected paths that are the source or hold it.
+holding(src) := [p | some k, p in protected_keys; startswith(key, k)] if {
+	key := dir_key(src)
+}
 
 bind_refusal(src) := sprintf("bind mount source %q is not allowed: it is not a clean absolute path", [src]) if {
 	not lib.clean_absolute(src)
@@ -57,9 +65,11 @@ bind_refusal(src) := sprintf("bind mount source %q is not allowed: it is not a c
 	count(holding(src)) > 0
 }
 
+# most_specific picks the deepest of the protected paths holding a source:
+# they all lie on one line from "/", so the longest is the deepest.
 most_specific(paths) := p if {
-	longest := max({count(lib.segments(q)) | some q in paths})
-	p := min({q | some q in paths; count(lib.segments(q)) == longest})
+	longest := max({count(q) | some q in paths})
+	p := min({q | some q in paths; count(q) == longest})
 }
 
 # METADATA

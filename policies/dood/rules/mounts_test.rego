@@ -53,7 +53,7 @@ test_below_protected_denied if {
 test_ancestors_denied if {
 	mnt001(["/"]) == {["bind mount of host path / is not allowed: it exposes /run/docker.sock", "HostConfig.Binds[0]"]}
 	mnt001(["/var"]) == {["bind mount of host path /var is not allowed: it exposes /var/run/docker.sock", "HostConfig.Binds[0]"]}
-	mnt001(["/var/lib"]) == {["bind mount of host path /var/lib is not allowed: it exposes /var/lib/docker", "HostConfig.Binds[0]"]}
+	mnt001(["/var/lib"]) == {["bind mount of host path /var/lib is not allowed: it exposes /var/lib/containerd", "HostConfig.Binds[0]"]}
 	denied("/var/spool")
 }
 

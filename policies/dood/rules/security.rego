@@ -129,9 +129,16 @@ uncovered(given, required) := [r |
 	is_array(given)
 }
 
+# A trailing slash names the same directory to the kernel; other unclean
+# spellings cover nothing, which errs on the side of refusing.
 covered(given, r) if {
 	some g in given
 	is_string(g)
-	lib.clean_absolute(g)
-	lib.within(r, g)
+	d := trim_suffix_once(g)
+	lib.clean_absolute(d)
+	lib.within(r, d)
 }
+
+trim_suffix_once(g) := g if g == "/"
+
+trim_suffix_once(g) := trim_suffix(g, "/") if g != "/"

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# scripts/test.sh — the one command that runs every test of dood-guard:
+#
+#   1. gofmt check            5. a short real fuzz run of every Fuzz* target
+#   2. go vet                    (FUZZTIME each, default 10s)
+#   3. go test ./...          6. the integration suite against a real dockerd
+#      (unit + Rego tests)       (go test -tags integration ./integration/),
+#   4. (3 also runs the fuzz     which needs root, docker.io, busybox-static,
+#      seed corpora)             iproute2 (bash .ci/run installs them)
+#
+# Exits non-zero if any step fails; every step runs regardless.
+# env: FUZZTIME (default 10s; 0 skips the fuzz runs), SKIP_INTEGRATION=1
+#      (local use only; CI never sets it), DOOD_GUARD_BIN (use a prebuilt
+#      binary in the integration suite), INTEGRATION_TIMEOUT (default 30m).
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=lib/install.sh
+. scripts/lib/install.sh
+dg_require_go || exit 1
+
+FUZZTIME=${FUZZTIME:-10s}
+passed=0
+failed=0
+failures=()
+
+step() {
+	local name=$1
+	shift
+	printf '\n==> %s\n' "$name"
+	if "$@"; then
+		printf '==> %s: ok\n' "$name"
+		passed=$((passed + 1))
+	else
+		printf '==> %s: FAILED\n' "$name"
+		failed=$((failed + 1))
+		failures+=("$name")
+	fi
+}
+
+gofmt_check() {
+	local out
+	out=$(gofmt -l . 2>&1)
+	if [ -n "$out" ]; then
+		echo "gofmt: these files need formatting (run gofmt -w):"
+		echo "$out"
+		return 1
+	fi
+	echo "gofmt: all files formatted"
+}
+
+vet() {
+	go vet ./... && go vet -tags integration ./integration/
+}
+
+unit() {
+	go test -count=1 ./...
+}
+
+fuzz() {
+	local pkg names name rc=0 n=0
+	if [ "$FUZZTIME" = 0 ]; then
+		echo "FUZZTIME=0: fuzz runs skipped"
+		return 0
+	fi
+	for pkg in $(go list ./...); do
+		names=$(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true)
+		for name in $names; do
+			n=$((n + 1))
+			echo "--- fuzz $pkg $name for $FUZZTIME"
+			if ! go test -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" "$pkg"; then
+				echo "--- fuzz $pkg $name FAILED (a failing input is saved under the package's testdata/fuzz/$name)"
+				rc=1
+			fi
+		done
+	done
+	echo "fuzz targets run: $n"
+	return $rc
+}
+
+integration() {
+	if [ "$(id -u)" != 0 ]; then
+		echo "integration: NOT RUN — the integration suite needs root (it starts a private dockerd"
+		echo "in its own namespaces and an authz plugin on /run/docker/plugins). Run as root:"
+		echo "    sudo scripts/test.sh        (or: sudo bash .ci/run on a fresh machine)"
+		return 1
+	fi
+	go test -tags integration -count=1 -v -timeout "${INTEGRATION_TIMEOUT:-30m}" ./integration/
+}
+
+step "gofmt" gofmt_check
+step "go vet" vet
+step "go test ./... (unit, Rego, fuzz seed corpora)" unit
+step "fuzz (${FUZZTIME} per target)" fuzz
+if [ "${SKIP_INTEGRATION:-0}" = 1 ]; then
+	echo
+	echo "==> integration: skipped (SKIP_INTEGRATION=1)"
+else
+	step "integration (real dockerd)" integration
+fi
+
+echo
+if [ "$failed" -gt 0 ]; then
+	printf 'failed steps:\n'
+	printf '  %s\n' "${failures[@]}"
+fi
+echo "steps: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
