@@ -34,7 +34,7 @@ for ((i = 0; i < 150; i++)); do
 done
 [ -S "$dir/exec/containerd/containerd.sock" ] || { log "containerd did not start"; exit 1; }
 
-parent=dood-guard-it-$(basename "$dir" | tr -c 'A-Za-z0-9_.\n-' _)
+parent=$(cat "$dir/cgroup-parent")
 args=(
 	--data-root "$dir/data"
 	--exec-root "$dir/exec"

@@ -100,6 +100,8 @@ dg_dockerd_prepare() {
 		return 1
 	fi
 	touch "$dir/$DG_MARKER"
+	# e.g. /tmp/dg-it.123/dockerd -> dood-guard_tmp_dg-it.123_dockerd
+	printf 'dood-guard%s\n' "$(printf '%s' "$dir" | tr -c 'A-Za-z0-9_.-' _)" >"$dir/cgroup-parent"
 	mkdir -p "$dir/data" "$dir/exec" "$dir/cli"
 	chmod 0711 "$dir"
 	# Our own daemon.json, so that /etc/docker/daemon.json is never read; it
@@ -259,8 +261,11 @@ dg_cleanup_mounts() {
 	done
 }
 
-# dg_cgroup_parent DIR: the cgroup parent used for this daemon's containers.
-dg_cgroup_parent() { printf 'dood-guard-it-%s\n' "$(basename "$1" | tr -c 'A-Za-z0-9_.\n-' _)"; }
+# dg_cgroup_parent DIR: the cgroup parent of this daemon's containers, unique
+# per state directory (written by dg_dockerd_prepare, read by the ns init).
+dg_cgroup_parent() {
+	cat "$1/cgroup-parent" 2>/dev/null || printf 'dood-guard%s\n' "$(printf '%s' "$1" | tr -c 'A-Za-z0-9_.-' _)"
+}
 
 dg_cleanup_cgroups() {
 	local parent d
