@@ -13,7 +13,13 @@ dg_inst_log() { printf '[install] %s\n' "$*" >&2; }
 dg_missing_pkgs() {
 	local pkgs=()
 	{ command -v dockerd && command -v containerd && command -v runc && [ -x /usr/bin/docker ]; } >/dev/null 2>&1 || pkgs+=(docker.io)
-	{ [ -x /bin/busybox ] || [ -x /usr/bin/busybox ]; } || pkgs+=(busybox-static)
+	# The image's rootfs has no libc: the busybox must be Debian's static one
+	# (busybox-static replaces the dynamic "busybox" package).
+	if command -v dpkg-query >/dev/null 2>&1; then
+		dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || pkgs+=(busybox-static)
+	else
+		{ [ -x /bin/busybox ] || [ -x /usr/bin/busybox ]; } || pkgs+=(busybox-static)
+	fi
 	command -v ip >/dev/null 2>&1 || pkgs+=(iproute2)
 	command -v unshare >/dev/null 2>&1 || pkgs+=(util-linux)
 	command -v tar >/dev/null 2>&1 || pkgs+=(tar)
