@@ -22,8 +22,12 @@ lint: ## gofmt and go vet
 bench: ## decision-path benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./plugin/...
 
-fuzz: ## fuzz each target for FUZZTIME (default 30s)
-	scripts/fuzz.sh $(or $(FUZZTIME),30s)
+fuzz: ## fuzz each Fuzz* target for FUZZTIME (default 30s)
+	@for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(or $(FUZZTIME),30s) $$pkg || exit 1; \
+	  done; \
+	done
 
 plugin: ## managed plugin directory (config.json + rootfs) in dist/plugin
 	scripts/build-plugin.sh dist/plugin

@@ -35,8 +35,12 @@ var ErrUndefined = errors.New("policy does not define " + Query)
 
 // Engine holds one prepared policy. It is safe for concurrent use.
 type Engine struct {
-	pq rego.PreparedEvalQuery
+	pq    rego.PreparedEvalQuery
+	cache *decisionCache // nil when the policy is not deterministic
 }
+
+// cacheSize bounds the decisions remembered per policy load.
+const cacheSize = 4096
 
 // New compiles modules (file name → Rego source, Rego v1) against data and
 // prepares the decision query.
@@ -65,7 +69,35 @@ func New(ctx context.Context, modules map[string]string, data map[string]any) (*
 	if err != nil {
 		return nil, fmt.Errorf("compile policy: %w", err)
 	}
-	return &Engine{pq: pq}, nil
+	e := &Engine{pq: pq}
+	det, err := deterministic(modules)
+	if err != nil {
+		return nil, fmt.Errorf("compile policy: %w", err)
+	}
+	if det {
+		e.cache = newDecisionCache(cacheSize)
+	}
+	return e, nil
+}
+
+// Cacheable reports whether DecideKeyed may answer from memory.
+func (e *Engine) Cacheable() bool { return e.cache != nil }
+
+// DecideKeyed is Decide for an input that key fully describes: the same key
+// must always mean the same input. Decisions are remembered per policy load,
+// and only for deterministic policies; errors are never remembered.
+func (e *Engine) DecideKeyed(ctx context.Context, key string, input map[string]any) (Decision, error) {
+	if e.cache == nil {
+		return e.Decide(ctx, input)
+	}
+	if d, ok := e.cache.get(key); ok {
+		return d, nil
+	}
+	d, err := e.Decide(ctx, input)
+	if err == nil {
+		e.cache.put(key, d)
+	}
+	return d, err
 }
 
 // Decide evaluates the decision for one input document (plain JSON values:

@@ -6,6 +6,9 @@ package guard
 
 import (
 	"context"
+	"sort"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -105,7 +108,12 @@ func (g *Guard) evaluate(ctx context.Context, nreq normalize.Request, body any) 
 	if e == nil {
 		return []verdict.Violation{verdict.New(verdict.PolicyFailed, "no policy is loaded", "")}
 	}
-	d, err := e.Decide(ctx, input)
+	var d engine.Decision
+	if body == nil {
+		d, err = e.DecideKeyed(ctx, cacheKey(nreq), input)
+	} else {
+		d, err = e.Decide(ctx, input)
+	}
 	if err != nil {
 		return []verdict.Violation{verdict.New(verdict.PolicyFailed, "policy evaluation failed: "+err.Error(), "")}
 	}
@@ -116,6 +124,28 @@ func (g *Guard) evaluate(ctx context.Context, nreq normalize.Request, body any) 
 		return []verdict.Violation{verdict.New(verdict.PolicyDenied, "denied by policy", "")}
 	}
 	return d.Violations
+}
+
+// cacheKey describes a body-less input completely: every field Input puts
+// in the document comes from these values (params derive from the path).
+func cacheKey(r normalize.Request) string {
+	var b strings.Builder
+	for _, f := range []string{r.Phase, r.Method, r.Path, r.Endpoint, r.APIVersion, strconv.FormatBool(r.APIVersionGiven), r.User, r.AuthMethod} {
+		b.WriteString(f)
+		b.WriteByte(0)
+	}
+	keys := make([]string, 0, len(r.Query))
+	for k := range r.Query {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		b.WriteString(k)
+		b.WriteByte(1)
+		b.WriteString(r.Query[k])
+		b.WriteByte(0)
+	}
+	return b.String()
 }
 
 func (g *Guard) logDecision(out Outcome, took time.Duration) {
