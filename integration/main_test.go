@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -111,9 +112,13 @@ func (h *harness) setup() error {
 	if _, err := os.Stat(filepath.Join(h.root, "go.mod")); err != nil {
 		return fmt.Errorf("module root not found above %s: %v", wd, err)
 	}
+	sweepStale(h.root)
 	// Short: unix socket paths under it must stay below 108 bytes.
 	h.tmp, err = os.MkdirTemp("", "dg-it.")
 	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(h.tmp, "harness.pid"), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
 		return err
 	}
 	h.workspace = filepath.Join(h.tmp, "srv", "ci", "workspace")
@@ -138,6 +143,41 @@ func (h *harness) setup() error {
 		fmt.Fprintf(os.Stderr, "integration: %v\n", imageErr)
 	}
 	return nil
+}
+
+// sweepStale removes what an earlier run left when its test binary was
+// killed (a go test -timeout panic skips TestMain's teardown; the children
+// die with it through their parent-death signal, but the plugin socket, the
+// temporary directory and the containers' cgroups stay).
+func sweepStale(root string) {
+	alive := func(pid int) bool { return pid > 0 && syscall.Kill(pid, 0) == nil }
+	socks, _ := filepath.Glob("/run/docker/plugins/dood-guard-it-*.sock")
+	for _, s := range socks {
+		pid, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(filepath.Base(s), "dood-guard-it-"), ".sock"))
+		if err == nil && !alive(pid) {
+			fmt.Fprintf(os.Stderr, "integration: removing stale plugin socket %s\n", s)
+			_ = os.Remove(s)
+		}
+	}
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "dg-it.*"))
+	for _, d := range dirs {
+		b, err := os.ReadFile(filepath.Join(d, "harness.pid"))
+		pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || alive(pid) {
+			continue // not ours, or still running
+		}
+		fmt.Fprintf(os.Stderr, "integration: cleaning up after an earlier run that died: %s\n", d)
+		if _, err := os.Stat(filepath.Join(d, "dockerd", ".dood-guard-dockerd")); err == nil {
+			out, err := exec.Command("bash", filepath.Join(root, "scripts", "start-dockerd.sh"), "stop", filepath.Join(d, "dockerd")).CombinedOutput()
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "integration: %v\n%s\n", err, out)
+				continue
+			}
+		}
+		if len(mountsUnder(d)) == 0 {
+			_ = os.RemoveAll(d)
+		}
+	}
 }
 
 func checkPrereqs() error {
