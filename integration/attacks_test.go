@@ -196,6 +196,18 @@ var attackCases = []attackCase{
 	{name: "build/networkmode-host-query", target: api + "/build?t=dg-it-evil-build&networkmode=host", contentType: "application/x-tar", bodyFn: dockerfileTar, rule: ""},
 	{name: "build/cgroupparent-query", target: api + "/build?t=dg-it-evil-build&cgroupparent=%2F", contentType: "application/x-tar", bodyFn: dockerfileTar, rule: ""},
 
+	// --- other ways to root named in the reference (no rule ID in the
+	// brief: any denial by the plugin) ---------------------------------------
+	{name: "plugin/pull-with-privileges", target: api + "/plugins/pull?remote=localhost%3A1%2Fdg-it-evil-plugin%3Alatest&name=dg-it-evil-plugin", body: `[{"Name":"host","Description":"","Value":["true"]},{"Name":"capabilities","Description":"","Value":["CAP_SYS_ADMIN"]}]`, rule: ""},
+	{name: "plugin/create-from-tar", target: api + "/plugins/create?name=dg-it-evil-plugin", contentType: "application/x-tar", bodyFn: pluginTar, rule: ""},
+	{name: "plugin/enable", target: api + "/plugins/dg-it-evil-plugin/enable?timeout=0", contentType: "none", rule: ""},
+	{name: "plugin/set", target: api + "/plugins/dg-it-evil-plugin/set", body: `["DEBUG=1"]`, rule: ""},
+	{name: "swarm/service-create-bind-root", target: api + "/services/create", body: `{"Name":"dg-it-evil-svc","TaskTemplate":{"ContainerSpec":{"Image":"{img}","Mounts":[{"Type":"bind","Source":"/","Target":"/host"}]}}}`, rule: ""},
+	{name: "swarm/service-create-cap-add", target: api + "/services/create", body: `{"Name":"dg-it-evil-svc2","TaskTemplate":{"ContainerSpec":{"Image":"{img}","CapabilityAdd":["CAP_SYS_ADMIN"]}}}`, rule: ""},
+	{name: "buildkit/session-stream", target: api + "/session", contentType: "none", header: [][2]string{{"Connection", "Upgrade"}, {"Upgrade", "h2c"}, {"X-Docker-Expose-Session-Uuid", "dg-it"}}, rule: ""},
+	{name: "buildkit/grpc-stream", target: api + "/grpc", contentType: "none", header: [][2]string{{"Connection", "Upgrade"}, {"Upgrade", "h2c"}}, rule: ""},
+	{name: "build/buildkit-version-2", target: api + "/build?version=2&session=dg-it&t=dg-it-evil-build", contentType: "application/x-tar", bodyFn: dockerfileTar, rule: ""},
+
 	{name: "body/build-form-urlencoded-networkmode-host", target: api + "/build?t=dg-it-formbuild", contentType: "application/x-www-form-urlencoded", body: "networkmode=host", rule: "DG-BODY-003"},
 	{name: "body/build-multipart-form", target: api + "/build?t=dg-it-formbuild", contentType: "multipart/form-data; boundary=XyZ",
 		body: "--XyZ\r\nContent-Disposition: form-data; name=\"networkmode\"\r\n\r\nhost\r\n--XyZ--\r\n", rule: "DG-BODY-003"},
@@ -204,6 +216,20 @@ var attackCases = []attackCase{
 // dockerfileTar is a build context: FROM the test image, RUN true.
 func dockerfileTar() []byte {
 	b, err := tarBytes(map[string]string{"Dockerfile": "FROM " + image + "\nRUN true\n"})
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// pluginTar is a managed-plugin bundle asking for the host's everything.
+func pluginTar() []byte {
+	b, err := tarBytes(map[string]string{
+		"config.json": `{"description":"dg-it","interface":{"types":["docker.authz/1.0"],"socket":"p.sock"},` +
+			`"entrypoint":["/bin/sh"],"network":{"type":"host"},"linux":{"allowAllDevices":true,` +
+			`"capabilities":["CAP_SYS_ADMIN"]},"mounts":[{"type":"bind","source":"/","destination":"/host","options":["rbind"]}]}`,
+		"rootfs/.keep": "",
+	})
 	if err != nil {
 		panic(err)
 	}
@@ -342,6 +368,9 @@ func cleanupAfterBypass(t *testing.T, target string, resp *rawResponse) {
 	if id := createdID(resp); id != "" {
 		cleanupContainer(t, id)
 		return
+	}
+	if strings.Contains(target, "/plugins/") {
+		t.Cleanup(func() { deleteQuietly(api + "/plugins/dg-it-evil-plugin?force=1") })
 	}
 	if strings.Contains(target, "/build") {
 		t.Cleanup(func() { deleteQuietly(api + "/images/dg-it-evil-build?force=1") })

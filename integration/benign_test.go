@@ -181,25 +181,22 @@ var benignCases = []benignCase{
 		// body — then rm.
 		id := createContainer(t, readTestdata(t, "cli-create-body.json"))
 		plain := [][2]string{{"Content-Type", "text/plain"}}
-		type result struct {
-			resp *rawResponse
-			err  error
+		// dockerd registers the wait, then sends the 200 header at once:
+		// once the header is in, start.
+		wresp, wconn, err := h.docker.Open(rawRequest{Method: "POST", Target: api + "/containers/" + id + "/wait?condition=next-exit", Header: plain, Body: []byte{}, Timeout: 2 * time.Minute})
+		if err != nil {
+			t.Fatalf("wait?condition=next-exit: %v", err)
 		}
-		waited := make(chan result, 1)
-		go func() {
-			r, err := h.docker.Do(rawRequest{Method: "POST", Target: api + "/containers/" + id + "/wait?condition=next-exit", Header: plain, Body: []byte{}, Timeout: 2 * time.Minute})
-			waited <- result{r, err}
-		}()
-		time.Sleep(300 * time.Millisecond) // let the wait register first, as the CLI does
+		defer wconn.Close()
+		if wresp.StatusCode != 200 {
+			b, _ := io.ReadAll(wresp.Body)
+			t.Fatalf("wait?condition=next-exit: want 200, got %d %s", wresp.StatusCode, b)
+		}
 		resp := h.docker.do(t, rawRequest{Method: "POST", Target: api + "/containers/" + id + "/start", Header: plain, Body: []byte{}})
 		expectStatus(t, "start (Content-Type text/plain, Content-Length 0)", resp, 204)
-		w := <-waited
-		if w.err != nil {
-			t.Fatalf("wait?condition=next-exit: %v", w.err)
-		}
-		expectStatus(t, "wait?condition=next-exit", w.resp, 200)
-		if !strings.Contains(string(w.resp.Body), `"StatusCode":0`) {
-			t.Errorf("wait: %s", w.resp)
+		wb, err := io.ReadAll(wresp.Body)
+		if err != nil || !strings.Contains(string(wb), `"StatusCode":0`) {
+			t.Errorf("wait result: %q %v", wb, err)
 		}
 		expectStatus(t, "rm", h.docker.do(t, rawRequest{Method: "DELETE", Target: api + "/containers/" + id}), 204)
 	}},

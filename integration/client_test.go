@@ -77,15 +77,30 @@ type unixClient struct {
 }
 
 func (c *unixClient) Do(req rawRequest) (*rawResponse, error) {
+	resp, conn, err := c.Open(req)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return &rawResponse{Status: resp.StatusCode, Header: resp.Header, Body: body}, fmt.Errorf("read body: %w", err)
+	}
+	return &rawResponse{Status: resp.StatusCode, Header: resp.Header, Body: body}, nil
+}
+
+// Open sends req and returns as soon as the response headers are read; the
+// caller reads resp.Body and closes conn.
+func (c *unixClient) Open(req rawRequest) (*http.Response, net.Conn, error) {
 	timeout := req.Timeout
 	if timeout == 0 {
 		timeout = 60 * time.Second
 	}
 	conn, err := net.DialTimeout("unix", c.socket, 5*time.Second)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(timeout))
 
 	var head bytes.Buffer
@@ -138,17 +153,13 @@ func (c *unixClient) Do(req rawRequest) (*rawResponse, error) {
 	br := bufio.NewReader(conn)
 	resp, err := http.ReadResponse(br, &http.Request{Method: method})
 	if err != nil {
+		conn.Close()
 		if we := <-werr; we != nil {
-			return nil, fmt.Errorf("write: %v; read: %w", we, err)
+			return nil, nil, fmt.Errorf("write: %v; read: %w", we, err)
 		}
-		return nil, fmt.Errorf("read response: %w", err)
+		return nil, nil, fmt.Errorf("read response: %w", err)
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return &rawResponse{Status: resp.StatusCode, Header: resp.Header, Body: body}, fmt.Errorf("read body: %w", err)
-	}
-	return &rawResponse{Status: resp.StatusCode, Header: resp.Header, Body: body}, nil
+	return resp, conn, nil
 }
 
 func writeBody(w io.Writer, req rawRequest) error {

@@ -15,9 +15,9 @@
 # never touched. The docker CLI used is Debian's docker.io (/usr/bin/docker).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# shellcheck source=lib/install.sh
+# shellcheck source=scripts/lib/install.sh
 . "$ROOT/scripts/lib/install.sh"
-# shellcheck source=lib/dockerd.sh
+# shellcheck source=scripts/lib/dockerd.sh
 . "$ROOT/scripts/lib/dockerd.sh"
 
 say() { if [ -t 1 ]; then printf '\n\033[1m== %s\033[0m\n' "$*"; else printf '\n== %s\n' "$*"; fi; }
@@ -31,7 +31,7 @@ stop_demo() {
 	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
 		kill -TERM "$pid" 2>/dev/null || true
 		for _ in $(seq 50); do dg_alive "$pid" || break; sleep 0.1; done
-		dg_alive "$pid" && kill -KILL "$pid" 2>/dev/null || true
+		if dg_alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
 	fi
 	sock=$(cat "$state/plugin.sock" 2>/dev/null) || true
 	[ -n "$sock" ] && rm -f "$sock"

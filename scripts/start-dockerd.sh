@@ -16,7 +16,7 @@
 # Needs root, dockerd/containerd/runc (docker.io), unshare, ip (iproute2)
 # and a static busybox (busybox-static) for the image.
 set -euo pipefail
-# shellcheck source=lib/dockerd.sh
+# shellcheck source=scripts/lib/dockerd.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/dockerd.sh"
 
 usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
@@ -25,7 +25,7 @@ cmd=${1:-}
 [ -n "$cmd" ] || usage
 shift
 
-dir= plugin= image=0
+dir='' plugin='' image=0
 parse() {
 	while [ $# -gt 0 ]; do
 		case "$1" in

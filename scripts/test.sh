@@ -13,8 +13,8 @@
 #      (local use only; CI never sets it), DOOD_GUARD_BIN (use a prebuilt
 #      binary in the integration suite), INTEGRATION_TIMEOUT (default 30m).
 set -uo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-# shellcheck source=lib/install.sh
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
+# shellcheck source=scripts/lib/install.sh
 . scripts/lib/install.sh
 dg_require_go || exit 1
 
