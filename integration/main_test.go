@@ -28,12 +28,17 @@ const (
 
 // harness is the running test environment.
 type harness struct {
+	// mode is how the plugin under test runs (DG_IT_MODE): modeLegacy, a
+	// process serving /run/docker/plugins/NAME.sock, or modeManaged, a
+	// `docker plugin` installed by scripts/install.sh (managed_test.go).
+	mode       string
 	root       string // module root
 	tmp        string // everything temporary lives here
 	bin        string // the dood-guard binary under test
-	pluginName string
+	pluginName string // as dockerd names it in denials
 	pluginSock string
 	pluginLog  string
+	managed    managedState // modeManaged only
 	pluginCmd  *exec.Cmd
 	pluginDone chan error
 
@@ -101,6 +106,11 @@ func requireImage(t testing.TB) {
 }
 
 func (h *harness) setup() error {
+	var err error
+	if h.mode, err = itMode(); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "integration: mode %s (DG_IT_MODE)\n", h.mode)
 	if err := checkPrereqs(); err != nil {
 		return err
 	}
@@ -129,14 +139,22 @@ func (h *harness) setup() error {
 		return err
 	}
 
-	if err := h.buildPlugin(); err != nil {
-		return err
-	}
-	if err := h.startPlugin(); err != nil {
-		return err
-	}
-	if err := h.startDockerd(); err != nil {
-		return err
+	if h.mode == modeManaged {
+		// Build, start the daemon unguarded, install the guard into it
+		// with scripts/install.sh.
+		if err := h.setupManaged(); err != nil {
+			return err
+		}
+	} else {
+		if err := h.buildPlugin(); err != nil {
+			return err
+		}
+		if err := h.startPlugin(); err != nil {
+			return err
+		}
+		if err := h.startDockerd(h.pluginName); err != nil {
+			return err
+		}
 	}
 	imageErr = h.importImage()
 	if imageErr != nil {
@@ -174,6 +192,7 @@ func sweepStale(root string) {
 				continue
 			}
 		}
+		sweepManagedRuntime(d)
 		if len(mountsUnder(d)) == 0 {
 			_ = os.RemoveAll(d)
 		}
@@ -256,7 +275,9 @@ func (h *harness) startPlugin() error {
 		return err
 	}
 	defer logf.Close()
-	h.pluginCmd = exec.Command(h.bin, "serve", "--socket", h.pluginSock, "--log-format", "json", "--log-level", "debug")
+	// The daemon the plugin looks state up in is the private one (started next).
+	h.pluginCmd = exec.Command(h.bin, "serve", "--socket", h.pluginSock, "--log-format", "json", "--log-level", "debug",
+		"--docker-host", "unix://"+filepath.Join(h.tmp, "dockerd", "docker.sock"))
 	h.pluginCmd.Stdout, h.pluginCmd.Stderr = logf, logf
 	h.pluginCmd.SysProcAttr = childAttr()
 	if err := h.pluginCmd.Start(); err != nil {
@@ -299,7 +320,9 @@ func pluginCall(sock, path string, body []byte) (*rawResponse, error) {
 
 func (h *harness) script() string { return filepath.Join(h.root, "scripts", "start-dockerd.sh") }
 
-func (h *harness) startDockerd() error {
+// startDockerd starts the private daemon, with plugin as its
+// --authorization-plugin unless plugin is "".
+func (h *harness) startDockerd(plugin string) error {
 	h.dockerdDir = filepath.Join(h.tmp, "dockerd")
 	h.dockerdLog = filepath.Join(h.tmp, "start-dockerd.log")
 	logf, err := os.Create(h.dockerdLog)
@@ -307,7 +330,11 @@ func (h *harness) startDockerd() error {
 		return err
 	}
 	defer logf.Close()
-	h.dockerdCmd = exec.Command("bash", h.script(), "run", "--dir", h.dockerdDir, "--authorization-plugin", h.pluginName)
+	args := []string{h.script(), "run", "--dir", h.dockerdDir}
+	if plugin != "" {
+		args = append(args, "--authorization-plugin", plugin)
+	}
+	h.dockerdCmd = exec.Command("bash", args...)
 	h.dockerdCmd.Stdout, h.dockerdCmd.Stderr = logf, logf
 	h.dockerdCmd.SysProcAttr = childAttr()
 	if err := h.dockerdCmd.Start(); err != nil {
@@ -371,6 +398,9 @@ func (h *harness) teardown(failed bool) {
 				<-h.dockerdDone
 			}
 		}
+		if h.mode == modeManaged {
+			h.teardownManaged()
+		}
 		if h.pluginCmd != nil {
 			_ = h.pluginCmd.Process.Signal(syscall.SIGTERM)
 			select {
@@ -381,7 +411,7 @@ func (h *harness) teardown(failed bool) {
 				<-h.pluginDone
 			}
 		}
-		if h.pluginSock != "" {
+		if h.pluginSock != "" && h.mode != modeManaged {
 			if _, err := os.Stat(h.pluginSock); err == nil {
 				fmt.Fprintf(os.Stderr, "integration: note: plugin left its socket %s behind after SIGTERM; removing it\n", h.pluginSock)
 				_ = os.Remove(h.pluginSock)

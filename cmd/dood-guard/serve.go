@@ -29,15 +29,24 @@ func serve(args []string, stderr io.Writer) int {
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.LogDecisions, "log-decisions", "all", "all: log every decision; deny: log denials only")
 	policyFlags(fs, &c)
+	var sc stateConfig
+	stateFlags(fs, &sc)
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if !configureFromEnv(fs, stderr) {
 		return 2
 	}
 	if err := c.Validate(); err != nil {
 		fmt.Fprintf(stderr, "dood-guard serve: invalid configuration:\n%v\n", err)
 		return 2
 	}
+	if _, err := sc.source(); err != nil {
+		fmt.Fprintf(stderr, "dood-guard serve: invalid configuration:\n%v\n", err)
+		return 2
+	}
 	log := newLogger(c, stderr)
-	if err := runServe(c, log); err != nil {
+	if err := runServe(c, sc, log); err != nil {
 		log.WithError(err).Error("dood-guard stopped")
 		return 1
 	}
@@ -78,13 +87,19 @@ func newGuard(ctx context.Context, c config.Config, log logrus.FieldLogger) (*gu
 	return g, src, nil
 }
 
-func runServe(c config.Config, log *logrus.Logger) error {
+func runServe(c config.Config, sc stateConfig, log *logrus.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	g, src, err := newGuard(ctx, c, log)
 	if err != nil {
 		return err
 	}
+	st, err := sc.source()
+	if err != nil {
+		return err
+	}
+	g.SetState(st)
+	go watchState(ctx, st, log, func() { logAudit(ctx, g, st, c.CgroupV1(), log) })
 	l, err := listen(c.Socket)
 	if err != nil {
 		return err

@@ -25,7 +25,19 @@ type Config struct {
 	AllowUnknownRoutes bool
 	DefaultAPIVersion  string
 	Cgroup             string // auto | v1 | v2
+	// RulesDirs are directories of a team's own rule packages
+	// (package dood.rules.<name>), added beside the policy.
+	RulesDirs []string
+	// Profile, when set, selects the policy profile (data.guard.profile),
+	// over whatever the data says.
+	Profile string // "" | baseline | restricted
+	// HostRoot is where the host's file system is seen, for resolving bind
+	// sources; "" means "/".
+	HostRoot string
 }
+
+// Profiles are the policy profiles the embedded library ships.
+var Profiles = []string{"baseline", "restricted"}
 
 // Validate injects defaults and checks every value.
 func (c *Config) Validate() error {
@@ -60,6 +72,21 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("data: %w", err))
 		}
 	}
+	for _, d := range c.RulesDirs {
+		if err := isDir(d); err != nil {
+			errs = append(errs, fmt.Errorf("rules: %w", err))
+		}
+	}
+	if c.Profile != "" {
+		errs = append(errs, oneOf("profile", c.Profile, Profiles...))
+	}
+	if c.HostRoot != "" {
+		if !filepath.IsAbs(c.HostRoot) {
+			errs = append(errs, fmt.Errorf("host-root %q: must be an absolute path", c.HostRoot))
+		} else if err := isDir(c.HostRoot); err != nil {
+			errs = append(errs, fmt.Errorf("host-root: %w", err))
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -74,6 +101,17 @@ func (c *Config) CgroupV1() bool {
 	}
 	_, err := os.Stat("/sys/fs/cgroup/cgroup.controllers")
 	return err != nil
+}
+
+func isDir(p string) error {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s: not a directory", p)
+	}
+	return nil
 }
 
 func orDefault(v, def string) string {

@@ -42,8 +42,8 @@ var decoders = map[string]decoder{
 	"network.create":     into[network.CreateRequest],
 	"network.connect":    into[network.ConnectRequest],
 	"network.disconnect": into[network.DisconnectRequest],
-	"service.create":     into[swarm.ServiceSpec],
-	"service.update":     into[swarm.ServiceSpec],
+	"service.create":     into[ServiceSpec],
+	"service.update":     into[ServiceSpec],
 	"swarm.init":         into[swarm.InitRequest],
 	"swarm.join":         into[swarm.JoinRequest],
 	"swarm.update":       into[swarm.Spec],
@@ -61,6 +61,14 @@ var decoders = map[string]decoder{
 // CopyConfig is the body of the legacy POST /containers/{name}/copy.
 type CopyConfig struct {
 	Resource string
+}
+
+// ServiceSpec is a service create/update body: moby's spec plus the
+// top-level Networks, which the current API types dropped but daemons (20.10
+// to v28) still attach the service to when TaskTemplate.Networks is empty.
+type ServiceSpec struct {
+	swarm.ServiceSpec
+	Networks []swarm.NetworkAttachmentConfig `json:",omitempty"`
 }
 
 // VolumeUpdate is the body of PUT /volumes/{name} (cluster volumes).

@@ -38,9 +38,25 @@ type Options struct {
 // can be swapped while it serves.
 type Guard struct {
 	engine atomic.Pointer[engine.Engine]
+	state  StateSource
 	opts   Options
 	log    logrus.FieldLogger
 }
+
+// StateSource finds the existing objects a request points at
+// (plugin/state): the containers an exec, attach, archive, commit or export
+// reaches into, the containers and volumes a create uses.
+type StateSource interface {
+	// Lookup returns input's "state" member, or nil when the request points
+	// at nothing; an error means the state could not be read.
+	Lookup(ctx context.Context, input map[string]any) (map[string]any, error)
+	// Observe is told about each request the daemon has handled.
+	Observe(method, requestURI string)
+}
+
+// SetState makes the guard judge requests against the daemon's state. Set
+// it before serving.
+func (g *Guard) SetState(s StateSource) { g.state = s }
 
 // New returns a guard with no policy: it denies everything until SetEngine.
 func New(opts Options, log logrus.FieldLogger) *Guard {
@@ -78,6 +94,9 @@ func (g *Guard) AuthZRes(req authorization.Request) authorization.Response {
 		g.logDecision(out, 0)
 		return out.Response
 	}
+	if g.state != nil {
+		g.state.Observe(req.RequestMethod, req.RequestURI)
+	}
 	return verdict.Allow()
 }
 
@@ -108,8 +127,20 @@ func (g *Guard) evaluate(ctx context.Context, nreq normalize.Request, body any) 
 	if e == nil {
 		return []verdict.Violation{verdict.New(verdict.PolicyFailed, "no policy is loaded", "")}
 	}
+	st, stateErr := g.lookupState(ctx, input)
+	if st != nil {
+		input["state"] = st
+	}
 	var d engine.Decision
-	if body == nil {
+	if stateErr != nil {
+		// Judged without state: a request refused on its own is refused
+		// with its own reasons; one that would pass is refused for want
+		// of state.
+		d, err = e.Decide(ctx, input)
+		if err == nil && d.Allow {
+			return []verdict.Violation{verdict.New(verdict.StateUnreadable, "the state of the objects the request points at could not be read: "+stateErr.Error(), "")}
+		}
+	} else if body == nil && st == nil {
 		d, err = e.DecideKeyed(ctx, cacheKey(nreq), input)
 	} else {
 		d, err = e.Decide(ctx, input)
@@ -124,6 +155,15 @@ func (g *Guard) evaluate(ctx context.Context, nreq normalize.Request, body any) 
 		return []verdict.Violation{verdict.New(verdict.PolicyDenied, "denied by policy", "")}
 	}
 	return d.Violations
+}
+
+// lookupState reads the daemon's state for the objects the request points
+// at. Inputs with state are never served from the decision cache.
+func (g *Guard) lookupState(ctx context.Context, input map[string]any) (map[string]any, error) {
+	if g.state == nil {
+		return nil, nil
+	}
+	return g.state.Lookup(ctx, input)
 }
 
 // cacheKey describes a body-less input completely: every field Input puts

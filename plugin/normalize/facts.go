@@ -5,9 +5,11 @@ import (
 	"path"
 	"strings"
 
+	"github.com/dood-guard/dood-guard/plugin/decode"
 	"github.com/dood-guard/dood-guard/plugin/route"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
+	"github.com/moby/moby/api/types/swarm"
 	"github.com/moby/moby/api/types/volume"
 )
 
@@ -18,7 +20,7 @@ func containerFacts(hc *container.HostConfig, apiVersion string, opts Options) (
 	if hc == nil {
 		hc = &container.HostConfig{NetworkMode: "default"}
 	}
-	mounts, err := containerMounts(hc)
+	mounts, err := containerMounts(hc, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -30,6 +32,7 @@ func containerFacts(hc *container.HostConfig, apiVersion string, opts Options) (
 		"namespaces":          namespaces(hc, apiVersion, opts),
 		"devices":             devices(hc.Devices),
 		"device_cgroup_rules": indexed(hc.DeviceCgroupRules, "HostConfig.DeviceCgroupRules"),
+		"device_requests":     deviceRequests(hc.DeviceRequests),
 		"security_options":    securityOptions(hc.SecurityOpt),
 		"runtime":             fact(hc.Runtime, "HostConfig.Runtime"),
 		"cgroup_parent":       fact(hc.CgroupParent, "HostConfig.CgroupParent"),
@@ -44,13 +47,116 @@ func endpointFacts(endpoint string, body any) (map[string]any, error) {
 	switch b := body.(type) {
 	case *container.ExecCreateRequest:
 		return map[string]any{
-			"privileged": fact(b.Privileged, "Privileged"),
-			"user":       fact(b.User, "User"),
+			"privileged":  fact(b.Privileged, "Privileged"),
+			"user":        fact(b.User, "User"),
+			"working_dir": fact(b.WorkingDir, "WorkingDir"),
 		}, nil
 	case *volume.CreateRequest:
 		return map[string]any{"mounts": []any{mountFact(string(mount.TypeVolume), b.Name, "", false, volumeDriver(b.Driver), b.DriverOpts, "DriverOpts")}}, nil
+	case *decode.ServiceSpec:
+		return serviceFacts(b), nil
 	}
 	return nil, nil
+}
+
+// serviceFacts derives, from a service spec, what the swarm executor will
+// give each task's container: it creates them inside the daemon, where no
+// authorization plugin is asked, so the spec is the only place to judge
+// them. Mounts, capabilities and security options take the shape (and the
+// daemon's normalisation) of a container create's facts; bind sources are
+// not resolved on this host, since tasks may run on any node.
+func serviceFacts(s *decode.ServiceSpec) map[string]any {
+	const cs = "TaskTemplate.ContainerSpec"
+	mounts, add, drop, secOpts := []any{}, []any{}, []any{}, []any{}
+	var image, user, dir string
+	if c := s.TaskTemplate.ContainerSpec; c != nil {
+		for i, m := range c.Mounts {
+			mounts = append(mounts, specMount(m, fmt.Sprintf("%s.Mounts[%d]", cs, i), nil))
+		}
+		add = capabilities(c.CapabilityAdd, cs+".CapabilityAdd")
+		drop = capabilities(c.CapabilityDrop, cs+".CapabilityDrop")
+		secOpts = privilegeOptions(c.Privileges, cs+".Privileges")
+		image, user, dir = c.Image, c.User, c.Dir
+	}
+	// The daemon attaches TaskTemplate.Networks, or the top-level Networks
+	// when there are none; both are listed.
+	networks := []any{}
+	for i, n := range s.TaskTemplate.Networks {
+		networks = append(networks, map[string]any{"target": n.Target, "path": fmt.Sprintf("TaskTemplate.Networks[%d].Target", i)})
+	}
+	for i, n := range s.Networks {
+		networks = append(networks, map[string]any{"target": n.Target, "path": fmt.Sprintf("Networks[%d].Target", i)})
+	}
+	facts := map[string]any{
+		"mounts":           mounts,
+		"capabilities":     map[string]any{"add": add, "drop": drop},
+		"security_options": secOpts,
+		"networks":         networks,
+		"image":            fact(image, cs+".Image"),
+		"user":             fact(user, cs+".User"),
+		"working_dir":      fact(dir, cs+".Dir"),
+	}
+	if ps := s.TaskTemplate.PluginSpec; ps != nil || s.TaskTemplate.Runtime == swarm.RuntimePlugin {
+		plugin := map[string]any{"name": "", "remote": "", "privileges": []any{}, "path": "TaskTemplate.PluginSpec"}
+		if ps != nil {
+			privs := make([]any, 0, len(ps.Privileges))
+			for _, p := range ps.Privileges {
+				if p != nil {
+					privs = append(privs, privilege(p.Name, p.Value))
+				}
+			}
+			plugin["name"], plugin["remote"], plugin["privileges"] = ps.Name, ps.Remote, privs
+		}
+		facts["plugin"] = plugin
+	}
+	return facts
+}
+
+// privilegeOptions renders a service's Privileges as the SecurityOpt
+// entries the swarm executor gives the task's container, each with the path
+// of the field it comes from.
+func privilegeOptions(p *swarm.Privileges, base string) []any {
+	out := []any{}
+	if p == nil {
+		return out
+	}
+	opt := func(k, v, path string) {
+		out = append(out, map[string]any{"key": k, "value": v, "raw": k + "=" + v, "path": path})
+	}
+	if sl := p.SELinuxContext; sl != nil {
+		if sl.Disable {
+			opt("label", "disable", base+".SELinuxContext.Disable")
+		}
+		for _, f := range []struct{ name, v string }{{"User", sl.User}, {"Role", sl.Role}, {"Level", sl.Level}, {"Type", sl.Type}} {
+			if f.v != "" {
+				opt("label", strings.ToLower(f.name)+":"+f.v, base+".SELinuxContext."+f.name)
+			}
+		}
+	}
+	if sc := p.Seccomp; sc != nil {
+		switch sc.Mode {
+		case swarm.SeccompModeUnconfined:
+			opt("seccomp", "unconfined", base+".Seccomp.Mode")
+		case swarm.SeccompModeCustom:
+			opt("seccomp", string(sc.Profile), base+".Seccomp.Profile")
+		}
+	}
+	if aa := p.AppArmor; aa != nil && aa.Mode == swarm.AppArmorModeDisabled {
+		opt("apparmor", "unconfined", base+".AppArmor.Mode")
+	}
+	if p.NoNewPrivileges {
+		opt("no-new-privileges", "true", base+".NoNewPrivileges")
+	}
+	return out
+}
+
+// privilege is one plugin privilege as a client accepts it.
+func privilege(name string, value []string) map[string]any {
+	v := make([]any, 0, len(value))
+	for _, s := range value {
+		v = append(v, s)
+	}
+	return map[string]any{"name": name, "value": v}
 }
 
 func fact(v any, p string) map[string]any { return map[string]any{"value": v, "path": p} }
@@ -113,6 +219,31 @@ func devices(ds []container.DeviceMapping) []any {
 			"path_in_container": d.PathInContainer,
 			"permissions":       d.CgroupPermissions,
 			"path":              fmt.Sprintf("HostConfig.Devices[%d]", i),
+		})
+	}
+	return out
+}
+
+// deviceRequests lists HostConfig.DeviceRequests (--gpus): devices the
+// runtime's hook hands the container.
+func deviceRequests(rs []container.DeviceRequest) []any {
+	out := make([]any, 0, len(rs))
+	for i, r := range rs {
+		caps := make([]any, 0, len(r.Capabilities))
+		for _, and := range r.Capabilities {
+			c := make([]any, 0, len(and))
+			for _, s := range and {
+				c = append(c, s)
+			}
+			caps = append(caps, c)
+		}
+		ids := make([]any, 0, len(r.DeviceIDs))
+		for _, id := range r.DeviceIDs {
+			ids = append(ids, id)
+		}
+		out = append(out, map[string]any{
+			"driver": r.Driver, "count": r.Count, "device_ids": ids, "capabilities": caps,
+			"path": fmt.Sprintf("HostConfig.DeviceRequests[%d]", i),
 		})
 	}
 	return out

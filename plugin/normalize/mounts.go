@@ -11,19 +11,20 @@ import (
 )
 
 // containerMounts lists every mount the container will get, from Binds,
-// Mounts, Tmpfs and image volumes, in the daemon's terms.
-func containerMounts(hc *container.HostConfig) ([]any, error) {
+// Mounts, Tmpfs and image volumes, in the daemon's terms. Bind sources are
+// resolved on the host when opts.Resolve is set.
+func containerMounts(hc *container.HostConfig, opts Options) ([]any, error) {
 	out := make([]any, 0, len(hc.Binds)+len(hc.Mounts)+len(hc.Tmpfs))
 	for i, raw := range hc.Binds {
 		p := fmt.Sprintf("HostConfig.Binds[%d]", i)
-		m, err := parseBind(raw, hc.VolumeDriver, p)
+		m, err := parseBind(raw, hc.VolumeDriver, p, opts.Resolve)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", p, err)
 		}
 		out = append(out, m)
 	}
 	for i, m := range hc.Mounts {
-		out = append(out, specMount(m, fmt.Sprintf("HostConfig.Mounts[%d]", i)))
+		out = append(out, specMount(m, fmt.Sprintf("HostConfig.Mounts[%d]", i), opts.Resolve))
 	}
 	targets := make([]string, 0, len(hc.Tmpfs))
 	for t := range hc.Tmpfs {
@@ -41,7 +42,7 @@ func containerMounts(hc *container.HostConfig) ([]any, error) {
 // (cleaned lexically), anything else names a volume. The daemon refuses the
 // specs this refuses, so an error here only fails closed on a request that
 // could not succeed anyway.
-func parseBind(raw, volumeDriverName, p string) (map[string]any, error) {
+func parseBind(raw, volumeDriverName, p string, resolve resolver) (map[string]any, error) {
 	if strings.Count(raw, ":") > 2 {
 		return nil, fmt.Errorf("invalid bind spec %q", raw)
 	}
@@ -69,7 +70,9 @@ func parseBind(raw, volumeDriverName, p string) (map[string]any, error) {
 		readOnly = readOnly || o == "ro"
 	}
 	if path.IsAbs(source) {
-		return mountFact(string(mount.TypeBind), cleanSource(source), target, readOnly, "", nil, p), nil
+		// A missing Binds source is created by the daemon, but that is
+		// legacy behaviour, not the CreateMountpoint option.
+		return bindFact(cleanSource(source), target, readOnly, false, p, resolve), nil
 	}
 	return mountFact(string(mount.TypeVolume), source, target, readOnly, volumeDriver(volumeDriverName), nil, p), nil
 }
@@ -100,12 +103,14 @@ func validMode(mode string) bool {
 	return true
 }
 
-// specMount reads one HostConfig.Mounts entry. Types are kept as given: the
-// daemon refuses unknown types, so a policy only needs to judge known ones.
-func specMount(m mount.Mount, p string) map[string]any {
+// specMount reads one HostConfig.Mounts (or service ContainerSpec.Mounts)
+// entry. Types are kept as given: the daemon refuses unknown types, so a
+// policy only needs to judge known ones.
+func specMount(m mount.Mount, p string, resolve resolver) map[string]any {
 	switch m.Type {
 	case mount.TypeBind:
-		return mountFact(string(m.Type), cleanSource(m.Source), m.Target, m.ReadOnly, "", nil, p+".Source")
+		create := m.BindOptions != nil && m.BindOptions.CreateMountpoint
+		return bindFact(cleanSource(m.Source), m.Target, m.ReadOnly, create, p+".Source", resolve)
 	case mount.TypeVolume:
 		driver, opts := "", map[string]string(nil)
 		if m.VolumeOptions != nil && m.VolumeOptions.DriverConfig != nil {
@@ -114,4 +119,24 @@ func specMount(m mount.Mount, p string) map[string]any {
 		return mountFact(string(m.Type), m.Source, m.Target, m.ReadOnly, volumeDriver(driver), opts, p)
 	}
 	return mountFact(string(m.Type), m.Source, m.Target, m.ReadOnly, "", nil, p)
+}
+
+// resolver is normalize.Options.Resolve.
+type resolver = func(source string) (hostSource, kind string)
+
+// bindFact is a bind mount's fact: the mount fact plus where the source
+// resolves on the host ("host_source", "host_kind"; "unknown" when the
+// guard does not resolve, and host_source is then the source), and whether
+// the client asked the daemon to create a missing source
+// ("create_mountpoint").
+func bindFact(source, target string, readOnly, createMountpoint bool, p string, resolve resolver) map[string]any {
+	m := mountFact(string(mount.TypeBind), source, target, readOnly, "", nil, p)
+	host, kind := source, "unknown"
+	if resolve != nil {
+		host, kind = resolve(source)
+	}
+	m["host_source"] = host
+	m["host_kind"] = kind
+	m["create_mountpoint"] = createMountpoint
+	return m
 }

@@ -31,6 +31,10 @@ type Options struct {
 	// CgroupV1 is true on hosts with cgroup v1, where API versions below 1.41
 	// default a container's cgroup namespace to the host's.
 	CgroupV1 bool
+	// Resolve, when set, resolves a cleaned bind source on the host (see
+	// plugin/hostpath): the host path a mount reaches, and its kind
+	// ("socket", "dir", "file", "missing", "other").
+	Resolve func(source string) (hostSource, kind string)
 }
 
 // Input builds the document handed to the policy. body is the value decode

@@ -3,22 +3,84 @@ package policy
 import (
 	"errors"
 	"fmt"
+	"path"
+	"regexp"
 	"sort"
+	"strings"
+
+	"github.com/dood-guard/dood-guard/plugin/config"
+	"github.com/dood-guard/dood-guard/plugin/route"
 )
 
-// guardLists are the data.guard lists the embedded rules read. Each must be
-// a list of strings: a rule reading a missing or mistyped list matches
-// nothing, and would silently allow what the list was meant to refuse.
-var guardLists = []string{
-	"disabled_rules",
-	"allowed_bind_paths",
-	"protected_paths",
-	"dangerous_capabilities",
-	"allowed_local_volume_types",
-	"permissive_selinux_types",
-	"required_masked_paths",
-	"required_readonly_paths",
+// kind is what a data.guard setting must hold. Every setting is checked
+// once, at load: a rule reading a missing or mistyped setting matches
+// nothing, and would silently allow what the setting was meant to refuse.
+type kind int
+
+const (
+	anyStrings    kind = iota // a list of strings
+	nonEmpty                  // a list of non-empty strings
+	cleanPaths                // a list of clean absolute paths
+	capNames                  // a list of capability names as the daemon normalises them
+	endpointNames             // a list of endpoint names or "group.*" wildcards
+	namespaces                // a list of namespaces a container may join
+	profileName               // one of Profiles
+)
+
+// Setting is one data.guard key.
+type Setting struct {
+	Name string
+	kind kind
 }
+
+// Type describes the value a setting holds, for documentation.
+func (s Setting) Type() string {
+	switch s.kind {
+	case nonEmpty:
+		return "list of non-empty strings"
+	case cleanPaths:
+		return "list of clean absolute paths"
+	case capNames:
+		return "list of capabilities (CAP_X or ALL)"
+	case endpointNames:
+		return "list of endpoint names or group.* wildcards"
+	case namespaces:
+		return "list of pid, ipc, network"
+	case profileName:
+		return `"` + strings.Join(Profiles, `" or "`) + `"`
+	}
+	return "list of strings"
+}
+
+// Profiles are the values data.guard.profile takes.
+var Profiles = config.Profiles
+
+// Settings are the data.guard keys the embedded library reads, in the order
+// docs/data.example.yaml documents them.
+var Settings = []Setting{
+	{"profile", profileName},
+	{"disabled_rules", anyStrings},
+	{"exempt_users", nonEmpty},
+	{"denied_endpoints", endpointNames},
+	{"allowed_bind_paths", cleanPaths},
+	{"protected_paths", cleanPaths},
+	{"extra_protected_paths", cleanPaths},
+	{"allowed_sockets", cleanPaths},
+	{"dangerous_capabilities", capNames},
+	{"allowed_capabilities", capNames},
+	{"allowed_local_volume_types", anyStrings},
+	{"permissive_selinux_types", anyStrings},
+	{"required_masked_paths", cleanPaths},
+	{"required_readonly_paths", cleanPaths},
+	{"allowed_runtimes", nonEmpty},
+	{"allowed_namespace_joins", namespaces},
+	{"allowed_images", nonEmpty},
+	{"allowed_plugins", nonEmpty},
+	{"allowed_swarm_managers", nonEmpty},
+	{"self_names", nonEmpty},
+}
+
+var canonicalCap = regexp.MustCompile(`^(ALL|CAP_[A-Z0-9_]+)$`)
 
 // ValidateData checks the merged data document once, at load, so that no
 // request pays for it and a bad --data file stops the guard from starting
@@ -29,21 +91,13 @@ func ValidateData(data map[string]any) error {
 		return errors.New("data.guard is missing or not an object")
 	}
 	var errs []error
-	for _, key := range guardLists {
-		list, ok := g[key].([]any)
-		if !ok {
-			errs = append(errs, fmt.Errorf("data.guard.%s is missing or not a list", key))
-			continue
-		}
-		for i, v := range list {
-			if _, ok := v.(string); !ok {
-				errs = append(errs, fmt.Errorf("data.guard.%s[%d] is %T, want a string", key, i, v))
-			}
-		}
-	}
 	known := map[string]bool{}
-	for _, k := range guardLists {
-		known[k] = true
+	for _, s := range Settings {
+		known[s.Name] = true
+		errs = append(errs, s.check(g[s.Name]))
+	}
+	if l, ok := g["self_names"].([]any); ok && len(l) == 0 {
+		errs = append(errs, errors.New("data.guard.self_names is empty: name the plugin the guard runs as, or it can be disabled by any socket holder"))
 	}
 	var unknown []string
 	for k := range g {
@@ -56,4 +110,90 @@ func ValidateData(data map[string]any) error {
 		errs = append(errs, fmt.Errorf("data.guard.%s is not a known setting", k))
 	}
 	return errors.Join(errs...)
+}
+
+func (s Setting) check(v any) error {
+	if s.kind == profileName {
+		p, ok := v.(string)
+		if !ok || !oneOf(p, Profiles) {
+			return fmt.Errorf("data.guard.profile is %v, want %s", show(v), s.Type())
+		}
+		return nil
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return fmt.Errorf("data.guard.%s is missing or not a list", s.Name)
+	}
+	var errs []error
+	for i, e := range list {
+		str, ok := e.(string)
+		if !ok {
+			errs = append(errs, fmt.Errorf("data.guard.%s[%d] is %T, want a string", s.Name, i, e))
+			continue
+		}
+		if why := s.refuse(str); why != "" {
+			errs = append(errs, fmt.Errorf("data.guard.%s[%d] %q: %s", s.Name, i, str, why))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// refuse says why an entry is not valid for the setting, or "".
+func (s Setting) refuse(v string) string {
+	switch s.kind {
+	case anyStrings:
+		return ""
+	case cleanPaths:
+		if !path.IsAbs(v) || path.Clean(v) != v {
+			return "want a clean absolute path (" + path.Clean("/"+v) + ")"
+		}
+	case capNames:
+		if !canonicalCap.MatchString(v) {
+			want := strings.ToUpper(v)
+			if want != "ALL" && !strings.HasPrefix(want, "CAP_") {
+				want = "CAP_" + want
+			}
+			return "write capabilities as the daemon normalises them (" + want + ")"
+		}
+	case endpointNames:
+		if !knownEndpoint(v) {
+			return "not an endpoint name (such as plugin.create) or group wildcard (such as plugin.*)"
+		}
+	case namespaces:
+		if !oneOf(v, []string{"pid", "ipc", "network"}) {
+			return "want pid, ipc or network"
+		}
+	}
+	if v == "" {
+		return "must not be empty"
+	}
+	return ""
+}
+
+// knownEndpoint accepts a route's endpoint name, or a wildcard "a.*" or
+// "a.b.*" covering at least one.
+func knownEndpoint(v string) bool {
+	prefix, wild := strings.CutSuffix(v, ".*")
+	for _, r := range route.Routes() {
+		if r.Endpoint == v || (wild && prefix != "" && strings.HasPrefix(r.Endpoint, prefix+".")) {
+			return true
+		}
+	}
+	return false
+}
+
+func oneOf(v string, list []string) bool {
+	for _, s := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func show(v any) string {
+	if v == nil {
+		return "missing"
+	}
+	return fmt.Sprintf("%#v", v)
 }

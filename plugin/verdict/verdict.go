@@ -23,6 +23,7 @@ const (
 	FormBody         = "DG-BODY-003"   // parameters may come from a form body the guard cannot see
 	PolicyFailed     = "DG-POLICY-001" // no policy, or it failed to evaluate
 	PolicyDenied     = "DG-POLICY-002" // the policy denied without naming a violation
+	StateUnreadable  = "DG-STATE-001"  // the daemon's state the request points at could not be read
 )
 
 // Violation is a reason for a denial.

@@ -3,7 +3,19 @@
 # {"id", "msg", "path"}, and adding a rule means adding such a package.
 package dood
 
-decision := {"allow": count(violations) == 0, "violations": violations}
+# An exempt identity (a TLS client certificate's CN listed in
+# data.guard.exempt_users) is allowed everything the policy judges; the
+# guard's own refusals of requests it cannot read still apply. On the unix
+# socket dockerd gives no identity, so nobody there is exempt.
+decision := {"allow": true, "violations": []} if {
+	exempt
+} else := {"allow": count(violations) == 0, "violations": violations}
+
+exempt if {
+	input.auth_method == "TLS"
+	input.user != ""
+	input.user in data.guard.exempt_users
+}
 
 # violations is sorted by id, then path, then msg.
 violations := [{"id": t[0], "msg": t[2], "path": t[1]} |

@@ -97,3 +97,41 @@ test_malformed_violation_cannot_be_disabled if {
 		with data.guard.disabled_rules as ["DG-X-001", "DG-ENGINE-001"]
 	d.allow == false
 }
+
+# Exempt identities: TLS client certificate CNs listed in
+# data.guard.exempt_users bypass every rule.
+
+tls(inp, cn) := object.union(inp, {"user": cn, "auth_method": "TLS"})
+
+escape := fx.create({"privileged": {"value": true, "path": "HostConfig.Privileged"}})
+
+test_exempt_user_bypasses_every_rule if {
+	fx.decide(tls(escape, "ci-admin")) == {"allow": true, "violations": []} with data.guard.exempt_users as ["ci-admin"]
+	fx.decide(tls(fx.plugin_request("plugin.disable", "dood-guard"), "ci-admin")) == {"allow": true, "violations": []} with data.guard.exempt_users as ["ci-admin"]
+}
+
+test_exempt_user_bypasses_the_restricted_profile_too if {
+	d := data.dood.decision with input as tls(escape, "ci-admin")
+		with data.guard.exempt_users as ["ci-admin"]
+		with data.guard.profile as "restricted"
+	d == {"allow": true, "violations": []}
+}
+
+test_other_users_are_judged if {
+	fx.decide(tls(escape, "ci-runner")).allow == false with data.guard.exempt_users as ["ci-admin"]
+	fx.decide(tls(escape, "CI-ADMIN")).allow == false with data.guard.exempt_users as ["ci-admin"]
+	fx.decide(tls(escape, "ci-admin")).allow == false
+}
+
+test_unix_socket_callers_are_never_exempt if {
+	# dockerd gives no identity on the unix socket; an empty entry exempts nobody
+	fx.decide(escape).allow == false with data.guard.exempt_users as [""]
+	fx.decide(object.union(escape, {"user": "ci-admin", "auth_method": ""})).allow == false with data.guard.exempt_users as ["ci-admin"]
+}
+
+test_exemption_does_not_hide_malformed_rules if {
+	# exempt: the decision is allow whatever the rules say, malformed or not
+	d := fx.decide(tls(fx.cli_create, "ci-admin")) with data.guard.exempt_users as ["ci-admin"]
+		with data.dood.rules.devices.violation as {{"id": "DG-X-001", "msg": 1, "path": "p"}}
+	d == {"allow": true, "violations": []}
+}

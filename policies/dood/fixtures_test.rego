@@ -170,3 +170,98 @@ ids(inp) := {v.id | some v in decide(inp).violations}
 
 # violations(inp, id) lists the violations with that id, as [msg, path].
 violations(inp, id) := {[v.msg, v.path] | some v in decide(inp).violations; v.id == id}
+
+# bind_on_host(source, host, kind, i) is a bind fact with its host
+# resolution, as the guard builds it when it resolves sources on the host.
+bind_on_host(source, host, kind, i) := object.union(bind(source, i), {
+	"host_source": host, "host_kind": kind, "create_mountpoint": false,
+})
+
+# request(method, endpoint, path, params, query) is a body-less request.
+request(method, endpoint, path, params, query) := {
+	"phase": "request",
+	"user": "",
+	"auth_method": "",
+	"method": method,
+	"path": path,
+	"api_version": "1.41",
+	"api_version_given": true,
+	"endpoint": endpoint,
+	"params": params,
+	"query": query,
+}
+
+# with_body(inp, body) adds a decoded body.
+with_body(inp, body) := object.union(inp, {"body": body})
+
+# build(query) is POST /build with these query parameters.
+build(query) := request("POST", "build", "/build", {}, query)
+
+# exec_with(body, facts) is exec_create(false) with body and facts fields
+# replaced.
+exec_with(body, facts) := object.union(exec_create(false), {
+	"body": object.union(exec_create(false).body, body),
+	"facts": object.union(exec_create(false).facts, facts),
+})
+
+# A service as `docker service create --name web nginx` sends it, with the
+# facts the guard derives; service(spec, facts) replaces parts of both.
+service_create := {
+	"phase": "request",
+	"user": "",
+	"auth_method": "",
+	"method": "POST",
+	"path": "/services/create",
+	"api_version": "1.41",
+	"api_version_given": true,
+	"endpoint": "service.create",
+	"params": {},
+	"query": {},
+	"body": {
+		"Name": "web",
+		"Labels": {},
+		"TaskTemplate": {
+			"ContainerSpec": {"Image": "nginx:1.25", "Init": false},
+			"Resources": {"Limits": {}, "Reservations": {}},
+			"Placement": {},
+			"ForceUpdate": 0,
+			"Runtime": "container",
+		},
+		"Mode": {"Replicated": {"Replicas": 1}},
+		"EndpointSpec": {"Mode": "vip"},
+	},
+	"facts": {
+		"mounts": [],
+		"capabilities": {"add": [], "drop": []},
+		"security_options": [],
+		"networks": [],
+		"image": {"value": "nginx:1.25", "path": "TaskTemplate.ContainerSpec.Image"},
+		"user": {"value": "", "path": "TaskTemplate.ContainerSpec.User"},
+		"working_dir": {"value": "", "path": "TaskTemplate.ContainerSpec.Dir"},
+	},
+}
+
+service(facts) := object.union(service_create, {"facts": object.union(service_create.facts, facts)})
+
+# plugin_request(endpoint, name) is a body-less plugin call on a named
+# plugin (enable, disable, delete, push...).
+plugin_request(endpoint, name) := request("POST", endpoint, sprintf("/plugins/%s/x", [name]), {"name": name}, {})
+
+# plugin_pull(remote, name, privileges) is POST /plugins/pull.
+plugin_pull(remote, name, privileges) := with_body(
+	request("POST", "plugin.pull", "/plugins/pull", {}, {"remote": remote, "name": name}),
+	privileges,
+)
+
+# restricted(inp) evaluates under the restricted profile.
+decide_restricted(inp) := d if {
+	d := data.dood.decision with input as inp with data.guard.profile as "restricted"
+}
+
+ids_restricted(inp) := {v.id | some v in decide_restricted(inp).violations}
+
+violations_restricted(inp, id) := {[v.msg, v.path] | some v in decide_restricted(inp).violations; v.id == id}
+
+# A create that the restricted profile allows: cli_create with a non-root
+# user and no host bind.
+restricted_create := object.union(create({"mounts": [cli_create.facts.mounts[0]]}), {"body": {"User": "1000:1000"}})

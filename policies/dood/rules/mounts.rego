@@ -1,5 +1,7 @@
 # Host paths reaching a container: bind mounts, and local-driver volumes whose
-# options make them bind or device mounts.
+# options make them bind or device mounts. Bind sources are judged as
+# written (cleaned lexically, as dockerd cleans them) and as the host
+# resolves them (host_source: symlinks followed inside the host root).
 package dood.rules.mounts
 
 import data.dood.lib
@@ -8,60 +10,90 @@ import data.dood.lib
 # title: Bind mount of a sensitive host path
 # description: >-
 #   Refuses a bind mount whose source is a protected host path
-#   (guard.protected_paths), lies below one, or contains one (so "/", "/var"
-#   and "/run" are refused because they hold the docker socket or
-#   /var/lib/docker). Paths are compared on segments; paths within
-#   guard.allowed_bind_paths are exempt. A source that is not a clean absolute
-#   path is refused, since it cannot be judged.
+#   (guard.protected_paths and guard.extra_protected_paths), lies below one,
+#   or contains one (so "/", "/var" and "/run" are refused because they hold
+#   the docker socket or /var/lib/docker). Both the source as written and the
+#   path it resolves to on the host are judged, so a symlink such as
+#   /srv/ci/link -> /var/run does not help. Paths are compared on segments;
+#   paths within guard.allowed_bind_paths are exempt. A source that is not a
+#   clean absolute path is refused, since it cannot be judged.
 # custom:
 #   id: DG-MNT-001
+#   endpoints: container create, legacy container start, service create/update
 #   why: >-
-#     The daemon socket, the daemon's state, /proc, /sys, /dev, /etc, system
-#     binaries and the like give whoever writes or reads them root on the host.
+#     The daemon socket, the daemon's state, /proc, /sys, /dev, /etc, home
+#     directories, system binaries and the like give whoever writes or reads
+#     them root on the host.
 #   allow_by: >-
 #     add the path (or a tree holding it) to guard.allowed_bind_paths, or list
 #     DG-MNT-001 in guard.disabled_rules
 violation contains {"id": "DG-MNT-001", "msg": msg, "path": m.path} if {
 	some m in input.facts.mounts
 	m.type == "bind"
+	msg := bind_refusal(m)
+}
+
+# The source as written is judged first; the host path only when it
+# differs.
+bind_refusal(m) := path_refusal(m.source) if {
 	not allowed_bind(m.source)
-	msg := bind_refusal(m.source)
+	path_refusal(m.source)
+} else := sprintf("bind mount of host path %s is not allowed: it resolves to %s on the host, and %s", [m.source, host, exposure(host)]) if {
+	host := host_source(m)
+	host != m.source
+	not allowed_bind(host)
+	exposure(host)
+}
+
+# host_source is where the host resolves a bind source; the source itself
+# when the guard does not resolve (or the input predates the fact).
+host_source(m) := object.get(m, "host_source", m.source)
+
+# allowed_keys are the clean guard.allowed_bind_paths as dir keys; a rule,
+# so it is built once per evaluation.
+allowed_keys contains lib.dir_key(a) if {
+	some a in data.guard.allowed_bind_paths
+	lib.clean_absolute(a)
 }
 
 allowed_bind(src) if {
 	lib.clean_absolute(src)
-	some a in data.guard.allowed_bind_paths
-	lib.clean_absolute(a)
-	lib.within(src, a)
+	key := lib.dir_key(src)
+	some k in allowed_keys
+	startswith(key, k)
 }
-
-# dir_key(p) is p with one trailing slash: "/etc/" and "/". For clean
-# paths, dir_key(a) is a prefix of dir_key(b) exactly when b is a or lies
-# below it, so one startswith compares whole segments.
-dir_key(p) := concat("", [trim_suffix(p, "/"), "/"])
 
 # protected_keys maps each protected path's dir_key to the path; a rule, so
 # it is built once per evaluation, not once per mount.
-protected_keys := {dir_key(p): p | some p in data.guard.protected_paths}
+protected_keys[lib.dir_key(p)] := p if {
+	some p in protected
+}
+
+protected contains p if some p in data.guard.protected_paths
+
+protected contains p if some p in data.guard.extra_protected_paths
 
 # Protected paths strictly below the source, docker sockets first.
 exposed(src) := array.concat(
 	[p | some k, p in protected_keys; startswith(k, key); k != key; endswith(p, "/docker.sock")],
 	[p | some k, p in protected_keys; startswith(k, key); k != key; not endswith(p, "/docker.sock")],
 ) if {
-	key := dir_key(src)
+	key := lib.dir_key(src)
 }
 
 # Protected paths that are the source or hold it.
 holding(src) := [p | some k, p in protected_keys; startswith(key, k)] if {
-	key := dir_key(src)
+	key := lib.dir_key(src)
 }
 
-bind_refusal(src) := sprintf("bind mount source %q is not allowed: it is not a clean absolute path", [src]) if {
+path_refusal(src) := sprintf("bind mount source %q is not allowed: it is not a clean absolute path", [src]) if {
 	not lib.clean_absolute(src)
-} else := sprintf("bind mount of host path %s is not allowed: it exposes %s", [src, exposed(src)[0]]) if {
+} else := sprintf("bind mount of host path %s is not allowed: %s", [src, exposure(src)])
+
+# exposure says why a clean path is protected; undefined when it is not.
+exposure(src) := sprintf("it exposes %s", [exposed(src)[0]]) if {
 	count(exposed(src)) > 0
-} else := sprintf("bind mount of host path %s is not allowed: %s is a protected host path", [src, most_specific(holding(src))]) if {
+} else := sprintf("%s is a protected host path", [most_specific(holding(src))]) if {
 	count(holding(src)) > 0
 }
 
@@ -79,11 +111,12 @@ most_specific(paths) := p if {
 #   (a "bind" or "rbind" word in "o") or mount a filesystem type other than
 #   those in guard.allowed_local_volume_types (a host block device, procfs,
 #   overlay over host directories...). Applies to volumes declared in a
-#   container (HostConfig.Mounts) and to POST /volumes/create, since a volume
-#   created first can later be used by name. Option keys are matched as the
-#   local driver reads them: exactly "type", "o" and "device".
+#   container or a service (Mounts) and to POST /volumes/create, since a
+#   volume created first can later be used by name. Option keys are matched
+#   as the local driver reads them: exactly "type", "o" and "device".
 # custom:
 #   id: DG-MNT-002
+#   endpoints: volume create, container create, service create/update
 #   why: >-
 #     The local driver mounts its options verbatim in the daemon's mount
 #     namespace, so "-o type=none -o o=bind -o device=/" is a bind mount of the
@@ -120,3 +153,116 @@ opt(opts, key) := v if {
 	v := opts[key]
 	is_string(v)
 } else := ""
+
+# METADATA
+# title: Bind mount of a unix socket
+# description: >-
+#   Refuses a bind mount whose source resolves, on the host, to a unix
+#   socket (host_kind "socket"), whatever its name, unless the resolved path
+#   is listed in guard.allowed_sockets. A socket under an unexpected name
+#   (a runtime started with another socket path, a symlink or hard link to
+#   docker.sock in a workspace) is still a runtime socket.
+# custom:
+#   id: DG-MNT-003
+#   endpoints: container create, legacy container start
+#   why: >-
+#     A unix socket is an API. The docker, containerd, cri-o, podman and
+#     BuildKit sockets each start privileged containers for whoever can
+#     write to them, so a container holding one is root on the host.
+#   allow_by: >-
+#     list the socket's host path (as the host resolves it) in
+#     guard.allowed_sockets, or list DG-MNT-003 in guard.disabled_rules
+violation contains {"id": "DG-MNT-003", "msg": msg, "path": m.path} if {
+	some m in input.facts.mounts
+	m.type == "bind"
+	m.host_kind == "socket"
+	not m.host_source in data.guard.allowed_sockets
+	msg := socket_refusal(m.source, m.host_source)
+}
+
+socket_refusal(src, src) := sprintf("bind mount of unix socket %s is not allowed: a container holding a runtime socket is root on the host; list it in guard.allowed_sockets if this socket is safe", [src])
+
+socket_refusal(src, host) := sprintf("bind mount of %s is not allowed: it resolves to the unix socket %s on the host, and a container holding a runtime socket is root on the host; list it in guard.allowed_sockets if this socket is safe", [src, host]) if {
+	src != host
+}
+
+# METADATA
+# title: Bind mount that creates its source
+# description: >-
+#   Refuses a bind mount with BindOptions.CreateMountpoint (daemons from API
+#   1.42) unless its source, as written and as resolved, lies within
+#   guard.allowed_bind_paths. (Legacy Binds also create a missing source;
+#   they are judged by DG-MNT-001 like any bind.)
+# custom:
+#   id: DG-MNT-004
+#   endpoints: container create, service create/update
+#   why: >-
+#     With CreateMountpoint the daemon creates the missing source directory,
+#     with its parents, as root on the host (following symlinks on the way),
+#     which is a write to any host path the bind rules do not protect.
+#   allow_by: >-
+#     create the directory beforehand, add a tree holding it to
+#     guard.allowed_bind_paths, or list DG-MNT-004 in guard.disabled_rules
+violation contains {"id": "DG-MNT-004", "msg": msg, "path": m.path} if {
+	some m in input.facts.mounts
+	m.type == "bind"
+	m.create_mountpoint == true
+	outside_allowed(m)
+	msg := sprintf("bind mount with CreateMountpoint is not allowed for %s: the daemon would create it on the host as root; create the directory beforehand", [m.source])
+}
+
+outside_allowed(m) if not allowed_bind(m.source)
+
+outside_allowed(m) if not allowed_bind(host_source(m))
+
+# METADATA
+# title: VolumesFrom (restricted)
+# description: >-
+#   Under the restricted profile, refuses HostConfig.VolumesFrom: the new
+#   container gets every mount of another container, which the guard does
+#   not see in the request.
+# custom:
+#   id: DG-MNT-005
+#   profile: restricted
+#   endpoints: container create, legacy container start
+#   why: >-
+#     A container created before the guard, by an exempt identity or under
+#     another profile may bind the docker socket or /; VolumesFrom hands
+#     those binds to the new container.
+#   allow_by: >-
+#     declare the volumes in the request instead, use the baseline profile,
+#     or list DG-MNT-005 in guard.disabled_rules
+violation contains {"id": "DG-MNT-005", "msg": msg, "path": v.path} if {
+	lib.restricted
+	some v in input.facts.volumes_from
+	msg := sprintf("VolumesFrom %s is not allowed in the restricted profile: it copies mounts the guard cannot judge; declare the volumes instead", [v.value])
+}
+
+# METADATA
+# title: Bind mount outside the allow-list (restricted)
+# description: >-
+#   Under the restricted profile, refuses every bind mount whose source, as
+#   written or as resolved on the host, is not within
+#   guard.allowed_bind_paths. Named volumes and tmpfs stay allowed.
+# custom:
+#   id: DG-MNT-006
+#   profile: restricted
+#   endpoints: container create, legacy container start, service create/update
+#   why: >-
+#     A deny-list of host paths cannot know every file on a host that
+#     matters (credentials, other jobs' workspaces, service sockets under
+#     /srv or /opt); the restricted profile binds only what the admin named.
+#   allow_by: >-
+#     add the tree to guard.allowed_bind_paths, or list DG-MNT-006 in
+#     guard.disabled_rules
+violation contains {"id": "DG-MNT-006", "msg": msg, "path": m.path} if {
+	lib.restricted
+	some m in input.facts.mounts
+	m.type == "bind"
+	outside_allowed(m)
+	msg := sprintf("bind mount of host path %s is not allowed in the restricted profile: only paths within guard.allowed_bind_paths may be bound (%s)", [m.source, allow_list])
+}
+
+allow_list := "none are listed" if {
+	count(data.guard.allowed_bind_paths) == 0
+} else := concat(", ", data.guard.allowed_bind_paths)

@@ -1,19 +1,90 @@
-# Host namespaces.
+# Host namespaces, and namespaces joined from other containers.
 package dood.rules.namespaces
+
+import data.dood.lib
 
 # METADATA
 # title: Host namespaces
 # description: >-
 #   Refuses the host's pid, network, ipc, uts, user or cgroup namespace (the
-#   effective mode, with the daemon's version defaults applied).
+#   effective mode, with the daemon's version defaults applied); a service
+#   attached to the host network (or to a network target that could be the
+#   host network's ID); and a build with networkmode=host, whose RUN steps
+#   run in the host's network namespace.
 # custom:
 #   id: DG-NS-001
+#   endpoints: container create, legacy container start, service create/update, build
 #   why: >-
 #     Host pid exposes every host process (and /proc/1/root with ptrace);
 #     host network reaches host-only services and the daemon's TCP ports; host
 #     ipc, uts, user and cgroup namespaces drop the corresponding isolation.
 #   allow_by: list DG-NS-001 in guard.disabled_rules
-violation contains {"id": "DG-NS-001", "msg": sprintf("host %s namespace is not allowed", [name]), "path": ns.path} if {
+violation contains {"id": "DG-NS-001", "msg": f.msg, "path": f.path} if {
+	some f in host_namespaces
+}
+
+host_namespaces contains {"msg": sprintf("host %s namespace is not allowed", [name]), "path": ns.path} if {
 	some name, ns in input.facts.namespaces
 	ns.mode == "host"
 }
+
+# A service's network target is resolved by the daemon as a swarm network
+# ID, name or ID prefix, then as a local network: "host", its ID, or any
+# prefix of it reaches the host network.
+host_namespaces contains {"msg": "a service on the host network is not allowed: its tasks would share the host's network namespace", "path": n.path} if {
+	some n in input.facts.networks
+	n.target == "host"
+}
+
+host_namespaces contains {"msg": msg, "path": n.path} if {
+	some n in input.facts.networks
+	n.target != "host"
+	regex.match(`^[0-9a-z]+$`, n.target)
+	msg := sprintf("service network %q is not allowed: the daemon would also read it as a network ID prefix, which can name the host network; use the network's full name (names with '-', '_' or '.' cannot be IDs)", [n.target])
+}
+
+host_namespaces contains {"msg": "builds with networkmode=host are not allowed: RUN steps would share the host's network namespace", "path": "query.networkmode"} if {
+	input.endpoint == "build"
+	input.query.networkmode == "host"
+}
+
+# METADATA
+# title: Namespace joined from another container
+# description: >-
+#   Refuses "container:<name>" in PidMode, IpcMode or NetworkMode (and a
+#   build's networkmode) unless the namespace is listed in
+#   guard.allowed_namespace_joins. The baseline profile also allows network
+#   joins, which Compose uses for network_mode "service:..."; the restricted
+#   profile allows only what the list names.
+# custom:
+#   id: DG-NS-002
+#   endpoints: container create, legacy container start, build
+#   why: >-
+#     The guard sees only the request, not the container it joins: joining a
+#     container that runs in the host's pid, ipc or network namespace (a
+#     monitoring agent, a container created before the guard) is joining the
+#     host's; a pid join also exposes the other container's processes and
+#     their /proc/PID/root.
+#   allow_by: >-
+#     list the namespace (pid, ipc or network) in
+#     guard.allowed_namespace_joins, or list DG-NS-002 in
+#     guard.disabled_rules
+violation contains {"id": "DG-NS-002", "msg": msg, "path": j.path} if {
+	some j in joins
+	not join_allowed[j.namespace]
+	msg := sprintf("joining the %s namespace of another container (%s) is not allowed: the guard cannot see what that container shares with the host", [j.namespace, j.mode])
+}
+
+joins contains {"namespace": name, "mode": ns.mode, "path": ns.path} if {
+	some name, ns in input.facts.namespaces
+	startswith(ns.mode, "container:")
+}
+
+joins contains {"namespace": "network", "mode": input.query.networkmode, "path": "query.networkmode"} if {
+	input.endpoint == "build"
+	startswith(input.query.networkmode, "container:")
+}
+
+join_allowed contains ns if some ns in data.guard.allowed_namespace_joins
+
+join_allowed contains "network" if not lib.restricted

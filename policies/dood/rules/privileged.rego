@@ -8,6 +8,7 @@ package dood.rules.privileged
 #   HostConfig.Privileged true.
 # custom:
 #   id: DG-PRIV-001
+#   endpoints: container create, legacy container start
 #   why: >-
 #     A privileged container gets every capability, every host device and no
 #     seccomp, AppArmor or SELinux confinement; root in it is root on the host.
@@ -23,6 +24,7 @@ violation contains {"id": "DG-PRIV-001", "msg": "privileged containers are not a
 # description: Refuses an exec created with Privileged true.
 # custom:
 #   id: DG-PRIV-002
+#   endpoints: exec create
 #   why: >-
 #     A privileged exec process runs with every capability and without the
 #     container's seccomp and LSM confinement, even in an unprivileged container.

@@ -14,6 +14,7 @@ import data.dood.lib
 #   SCMP_ACT_LOG).
 # custom:
 #   id: DG-SEC-001
+#   endpoints: container create, legacy container start, service create/update
 #   why: >-
 #     Without seccomp the container reaches system calls (keyctl, bpf,
 #     unshare, open_by_handle_at...) behind most container escapes.
@@ -42,6 +43,7 @@ seccomp_refusal(value) := sprintf("a seccomp profile with defaultAction %s is no
 # description: Refuses apparmor=unconfined.
 # custom:
 #   id: DG-SEC-002
+#   endpoints: container create, legacy container start, service create/update
 #   why: >-
 #     The docker-default AppArmor profile blocks mounts and writes to /proc
 #     and /sys paths that lead out of the container.
@@ -59,6 +61,7 @@ violation contains {"id": "DG-SEC-002", "msg": "apparmor=unconfined is not allow
 #   and label=type:T for a process type in guard.permissive_selinux_types.
 # custom:
 #   id: DG-SEC-003
+#   endpoints: container create, legacy container start, service create/update
 #   why: >-
 #     Without the container_t label (or with an unconfined type such as spc_t)
 #     SELinux no longer keeps the container away from host files.
@@ -93,6 +96,7 @@ label_refusal(o) := "label=disable (SELinux labeling off) is not allowed" if {
 #   the CLI sends for --security-opt systempaths=unconfined.
 # custom:
 #   id: DG-SEC-004
+#   endpoints: container create, legacy container start
 #   why: >-
 #     A writable /proc/sys lets root in the container set
 #     kernel.core_pattern, which the host kernel runs as root; /proc/sysrq-trigger
@@ -142,3 +146,26 @@ covered(given, r) if {
 trim_suffix_once(g) := g if g == "/"
 
 trim_suffix_once(g) := trim_suffix(g, "/") if g != "/"
+
+# METADATA
+# title: Non-default container runtime
+# description: >-
+#   Refuses HostConfig.Runtime unless it is empty (the daemon's default) or
+#   listed in guard.allowed_runtimes.
+# custom:
+#   id: DG-SEC-005
+#   endpoints: container create, legacy container start
+#   why: >-
+#     A runtime is whatever binary the admin registered under that name:
+#     one configured for a special purpose (a debugging runtime, a wrapper
+#     that skips namespaces or seccomp, an older runc) may not confine the
+#     container as runc does.
+#   allow_by: >-
+#     list the runtime in guard.allowed_runtimes, or list DG-SEC-005 in
+#     guard.disabled_rules
+violation contains {"id": "DG-SEC-005", "msg": msg, "path": r.path} if {
+	r := input.facts.runtime
+	r.value != ""
+	not r.value in data.guard.allowed_runtimes
+	msg := sprintf("runtime %q is not allowed: only the daemon's default and %s are", [r.value, concat(", ", data.guard.allowed_runtimes)])
+}

@@ -170,3 +170,52 @@ test_each_option_reported if {
 test_keys_are_exact if {
 	fx.ids(fx.security_opts(["SECCOMP=unconfined", "AppArmor=unconfined"])) == set()
 }
+
+# Services: Privileges arrive as the SecurityOpt entries the swarm executor
+# writes.
+
+svc_opts(opts) := fx.service({"security_options": opts})
+
+test_service_privileges_denied if {
+	base := "TaskTemplate.ContainerSpec.Privileges"
+	inp := svc_opts([
+		{"key": "seccomp", "value": "unconfined", "path": concat(".", [base, "Seccomp.Mode"])},
+		{"key": "apparmor", "value": "unconfined", "path": concat(".", [base, "AppArmor.Mode"])},
+		{"key": "label", "value": "disable", "path": concat(".", [base, "SELinuxContext.Disable"])},
+		{"key": "label", "value": "type:spc_t", "path": concat(".", [base, "SELinuxContext.Type"])},
+	])
+	[[v.id, v.path] | some v in fx.decide(inp).violations] == [
+		["DG-SEC-001", "TaskTemplate.ContainerSpec.Privileges.Seccomp.Mode"],
+		["DG-SEC-002", "TaskTemplate.ContainerSpec.Privileges.AppArmor.Mode"],
+		["DG-SEC-003", "TaskTemplate.ContainerSpec.Privileges.SELinuxContext.Disable"],
+		["DG-SEC-003", "TaskTemplate.ContainerSpec.Privileges.SELinuxContext.Type"],
+	]
+}
+
+test_service_default_privileges_allowed if {
+	inp := svc_opts([
+		{"key": "no-new-privileges", "value": "true", "path": "TaskTemplate.ContainerSpec.Privileges.NoNewPrivileges"},
+		{"key": "label", "value": "level:s0:c1", "path": "TaskTemplate.ContainerSpec.Privileges.SELinuxContext.Level"},
+	])
+	fx.decide(inp) == {"allow": true, "violations": []}
+}
+
+# DG-SEC-005
+
+runtime(r) := fx.create({"runtime": {"value": r, "path": "HostConfig.Runtime"}})
+
+test_non_default_runtime_denied if {
+	fx.decide(runtime("sysbox-runc")).violations == [{
+		"id": "DG-SEC-005",
+		"msg": "runtime \"sysbox-runc\" is not allowed: only the daemon's default and runc, io.containerd.runc.v2 are",
+		"path": "HostConfig.Runtime",
+	}]
+	fx.ids(runtime("RUNC")) == {"DG-SEC-005"}
+}
+
+test_default_runtimes_allowed if {
+	fx.ids(runtime("")) == set()
+	fx.ids(runtime("runc")) == set()
+	fx.ids(runtime("io.containerd.runc.v2")) == set()
+	fx.ids(runtime("nvidia")) == set() with data.guard.allowed_runtimes as ["runc", "nvidia"]
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/dood-guard/dood-guard/plugin/guard"
+	"github.com/dood-guard/dood-guard/plugin/logfields"
+	"github.com/dood-guard/dood-guard/plugin/state"
+	"github.com/sirupsen/logrus"
+)
+
+// stateConfig says where the guard reads the daemon's state (plugin/state).
+type stateConfig struct {
+	DockerHost string
+	TTL        time.Duration
+}
+
+const defaultDockerHost = "unix:///var/run/docker.sock"
+
+func stateFlags(fs *flag.FlagSet, sc *stateConfig) {
+	fs.StringVar(&sc.DockerHost, "docker-host", defaultDockerHost,
+		"the guarded daemon's API socket, asked about the containers and volumes a request points at (unix:///path)")
+	fs.DurationVar(&sc.TTL, "state-ttl", 2*time.Second, "how long a looked-up container or volume is remembered (0 for the default, negative to disable)")
+}
+
+func (sc stateConfig) source() (*state.Source, error) {
+	s, err := state.New(sc.DockerHost, state.Options{TTL: sc.TTL})
+	if err != nil {
+		return nil, fmt.Errorf("--docker-host: %w", err)
+	}
+	return s, nil
+}
+
+// watchState keeps the state cache fresh from the daemon's events. The
+// daemon starts after its authorization plugin, so this never blocks
+// start-up: it connects when the daemon is up, logs once when it does, and
+// then runs onceUp in the background.
+func watchState(ctx context.Context, s *state.Source, log logrus.FieldLogger, onceUp func()) {
+	first := true
+	s.Watch(ctx, func() {
+		if first {
+			first = false
+			log.WithField("docker_host", s.Host()).Info("following the daemon's events for state lookups")
+			go onceUp()
+		}
+	})
+}
+
+// logAudit logs what `dood-guard audit` would list: one summary line, and
+// one line per object the policy would refuse.
+func logAudit(ctx context.Context, g *guard.Guard, s *state.Source, cgroupV1 bool, log logrus.FieldLogger) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	rep, err := runAudit(ctx, g, s, cgroupV1)
+	if err != nil {
+		log.WithError(err).Warn("start-up audit of existing containers and volumes failed")
+		return
+	}
+	for _, f := range rep.Findings {
+		log.WithFields(logrus.Fields{"kind": f.Kind, "name": f.Name, "id": f.ID, logfields.RuleIDs: f.RuleIDs}).
+			Warn("existing object would be refused by the policy")
+	}
+	log.WithFields(logrus.Fields{"containers": rep.Containers, "volumes": rep.Volumes, "findings": len(rep.Findings)}).
+		Info("start-up audit of existing containers and volumes (dood-guard audit lists them)")
+}

@@ -1,0 +1,137 @@
+package guard
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/docker/go-plugins-helpers/authorization"
+	"github.com/dood-guard/dood-guard/plugin/state"
+)
+
+// fakeState answers lookups from a table, as plugin/state would.
+type fakeState struct {
+	containers map[string]map[string]any
+	err        error
+	lookups    int
+	observed   []string
+}
+
+func (f *fakeState) Lookup(_ context.Context, input map[string]any) (map[string]any, error) {
+	refs := state.Refs(input)
+	if len(refs) == 0 {
+		return nil, nil
+	}
+	f.lookups++
+	if f.err != nil {
+		return nil, f.err
+	}
+	cs := map[string]any{}
+	for _, r := range refs {
+		c, ok := f.containers[r.Name]
+		if !ok {
+			c = map[string]any{"found": false}
+		}
+		cs[r.Name] = c
+	}
+	return map[string]any{"containers": cs, "volumes": map[string]any{}}, nil
+}
+
+func (f *fakeState) Observe(method, uri string) { f.observed = append(f.observed, method+" "+uri) }
+
+func stateContainer(name string, privileged bool) map[string]any {
+	return map[string]any{
+		"found": true, "id": name + "-id", "name": name, "privileged": privileged,
+		"mounts": []any{}, "namespaces": map[string]any{}, "cap_add": []any{}, "labels": map[string]any{},
+	}
+}
+
+func TestStateReachesThePolicy(t *testing.T) {
+	g := newTestGuard(t)
+	st := &fakeState{containers: map[string]map[string]any{"dind": stateContainer("dind", true), "web": stateContainer("web", false)}}
+	g.SetState(st)
+	exec := func(name string) authorization.Request {
+		return jsonReq("POST", "/v1.41/containers/"+name+"/exec", `{"Cmd":["sh"],"User":"1000"}`)
+	}
+	cases := []struct {
+		name   string
+		req    authorization.Request
+		wantID string // "" for allowed
+	}{
+		{"exec into a privileged container", exec("dind"), "DG-STATE-005"},
+		{"exec into an ordinary container", exec("web"), ""},
+		{"exec into a container that does not exist", exec("gone"), ""},
+		{"copy out of a privileged container", authorization.Request{RequestMethod: "GET", RequestURI: "/v1.41/containers/dind/archive?path=/"}, "DG-STATE-005"},
+		{"copy out of an ordinary container", authorization.Request{RequestMethod: "GET", RequestURI: "/v1.41/containers/web/archive?path=/"}, ""},
+		{"commit a privileged container", authorization.Request{RequestMethod: "POST", RequestURI: "/v1.41/commit?container=dind", RequestHeaders: map[string]string{"Content-Length": "0"}}, "DG-STATE-005"},
+		{"volumes from a privileged container", jsonReq("POST", "/v1.41/containers/create", `{"Image":"x","HostConfig":{"VolumesFrom":["dind:ro"]}}`), "DG-STATE-003"},
+		{"join the network of a privileged container", jsonReq("POST", "/v1.41/containers/create", `{"Image":"x","HostConfig":{"NetworkMode":"container:dind"}}`), "DG-STATE-004"},
+		{"the guard's own inspect", authorization.Request{RequestMethod: "GET", RequestURI: "/containers/dind/json"}, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			// Twice: the second answer must not come from the decision
+			// cache of body-less requests.
+			for range 2 {
+				out := g.Decide(context.Background(), c.req)
+				if c.wantID == "" {
+					if !out.Response.Allow {
+						t.Fatalf("denied: %s", out.Response.Msg)
+					}
+					continue
+				}
+				if out.Response.Allow || !strings.Contains(out.Response.Msg, "["+c.wantID+"]") {
+					t.Fatalf("got %+v, want a denial with %s", out.Response, c.wantID)
+				}
+			}
+		})
+	}
+}
+
+func TestStateIsNotServedFromTheDecisionCache(t *testing.T) {
+	g := newTestGuard(t)
+	st := &fakeState{containers: map[string]map[string]any{"x": stateContainer("x", false)}}
+	g.SetState(st)
+	req := authorization.Request{RequestMethod: "GET", RequestURI: "/v1.41/containers/x/export"}
+	if out := g.Decide(context.Background(), req); !out.Response.Allow {
+		t.Fatalf("export of an ordinary container denied: %s", out.Response.Msg)
+	}
+	// The same request, after "x" came to designate a privileged container.
+	st.containers["x"] = stateContainer("x", true)
+	if out := g.Decide(context.Background(), req); out.Response.Allow {
+		t.Fatal("the second export was answered from a decision made on other state")
+	}
+	if st.lookups != 2 {
+		t.Errorf("%d lookups, want 2", st.lookups)
+	}
+}
+
+func TestUnreadableStateDenies(t *testing.T) {
+	g := newTestGuard(t)
+	st := &fakeState{err: errors.New("dial unix /var/run/docker.sock: connect: no such file or directory")}
+	g.SetState(st)
+	out := g.Decide(context.Background(), jsonReq("POST", "/v1.41/containers/web/exec", `{"Cmd":["sh"]}`))
+	if out.Response.Allow || !strings.HasPrefix(out.Response.Msg, "[DG-STATE-001] the state of the objects the request points at could not be read: dial unix") {
+		t.Errorf("got %+v, want DG-STATE-001", out.Response)
+	}
+	// A request refused on its own keeps its own reasons.
+	out = g.Decide(context.Background(), jsonReq("POST", "/v1.41/containers/web/exec", `{"Cmd":["sh"],"Privileged":true}`))
+	if out.Response.Allow || !strings.HasPrefix(out.Response.Msg, "[DG-PRIV-002]") {
+		t.Errorf("got %+v, want DG-PRIV-002", out.Response)
+	}
+	// Requests that point at nothing never need the daemon.
+	if out := g.Decide(context.Background(), authorization.Request{RequestMethod: "GET", RequestURI: "/v1.41/containers/json"}); !out.Response.Allow {
+		t.Errorf("list denied without state: %s", out.Response.Msg)
+	}
+}
+
+func TestResponsePhaseIsObserved(t *testing.T) {
+	g := newTestGuard(t)
+	st := &fakeState{}
+	g.SetState(st)
+	g.AuthZRes(authorization.Request{RequestMethod: "POST", RequestURI: "/v1.41/containers/a/rename?name=b"})
+	if len(st.observed) != 1 || st.observed[0] != "POST /v1.41/containers/a/rename?name=b" {
+		t.Errorf("observed %v", st.observed)
+	}
+}

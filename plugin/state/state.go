@@ -1,0 +1,472 @@
+// Package state tells the policy about the objects a request points at:
+// the container an exec, attach, archive, commit or export reaches into, the
+// containers a create joins or takes volumes from, and the named volumes it
+// mounts. It asks the daemon itself, over its API socket, with GET inspect
+// calls only. Those calls come back to the guard for authorization, and
+// inspect endpoints never need state themselves, so a lookup never waits on
+// another lookup.
+//
+// The result is the input document's "state" member (docs/input.md):
+//
+//	{"containers": {"<ref as given>": {...}}, "volumes": {"<name>": {...}}}
+//
+// An object that does not exist is reported with "found": false; a daemon
+// that cannot be asked is an error, and the guard denies.
+package state
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dood-guard/dood-guard/plugin/route"
+)
+
+// Options tune a Source.
+type Options struct {
+	// TTL is how long a looked-up object is remembered. Zero means 2s;
+	// negative disables the cache.
+	TTL time.Duration
+	// MaxEntries bounds the cache. Zero means 1024.
+	MaxEntries int
+	// Timeout bounds one lookup (every daemon call of a request). Zero
+	// means 5s.
+	Timeout time.Duration
+}
+
+// Source looks objects up through the daemon's API socket.
+type Source struct {
+	host   string // the docker host as configured, for messages
+	client *http.Client
+	opts   Options
+	now    func() time.Time
+
+	mu      sync.Mutex
+	gen     uint64 // bumped by every invalidation
+	entries map[string]entry
+}
+
+type entry struct {
+	val map[string]any // nil: the object does not exist
+	at  time.Time
+}
+
+// New returns a source for a docker host "unix:///path/docker.sock" (or a
+// plain absolute socket path). Only unix sockets are supported: the guard
+// runs beside the daemon.
+func New(dockerHost string, opts Options) (*Source, error) {
+	sock, err := SocketPath(dockerHost)
+	if err != nil {
+		return nil, err
+	}
+	if opts.TTL == 0 {
+		opts.TTL = 2 * time.Second
+	}
+	if opts.MaxEntries <= 0 {
+		opts.MaxEntries = 1024
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 5 * time.Second
+	}
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", sock)
+		},
+		MaxIdleConns:    8,
+		IdleConnTimeout: 30 * time.Second,
+	}
+	return &Source{
+		host:    dockerHost,
+		client:  &http.Client{Transport: tr},
+		opts:    opts,
+		now:     time.Now,
+		entries: map[string]entry{},
+	}, nil
+}
+
+// SocketPath validates a docker host and returns its socket path.
+func SocketPath(dockerHost string) (string, error) {
+	p := dockerHost
+	if rest, ok := strings.CutPrefix(dockerHost, "unix://"); ok {
+		p = rest
+	} else if strings.Contains(dockerHost, "://") {
+		return "", fmt.Errorf("docker host %q: only unix:// sockets are supported", dockerHost)
+	}
+	if !path.IsAbs(p) {
+		return "", fmt.Errorf("docker host %q: want unix:///absolute/path", dockerHost)
+	}
+	return p, nil
+}
+
+// Host is the docker host the source asks.
+func (s *Source) Host() string { return s.host }
+
+// Ref is one object a request points at.
+type Ref struct {
+	Kind string // "container" or "volume"
+	Name string // as given in the request
+	Path string // the request field that names it
+}
+
+// reachIn are the endpoints that act inside an existing container named by
+// the {name} path parameter.
+var reachIn = map[string]bool{
+	"exec.create":            true,
+	"container.attach":       true,
+	"container.attach.ws":    true,
+	"container.archive.get":  true,
+	"container.archive.head": true,
+	"container.archive.put":  true,
+	"container.copy":         true,
+	"container.export":       true,
+}
+
+// Refs lists the objects a canonical input document points at. Only these
+// endpoints need state; everything else (the guard's own inspect calls
+// included) yields nothing and is never looked up.
+func Refs(input map[string]any) []Ref {
+	endpoint, _ := input["endpoint"].(string)
+	if reachIn[endpoint] {
+		if name := str(mapOf(input["params"])["name"]); name != "" {
+			return []Ref{{"container", name, "params.name"}}
+		}
+		return nil
+	}
+	if endpoint == "container.commit" {
+		if name := str(mapOf(input["query"])["container"]); name != "" {
+			return []Ref{{"container", name, "query.container"}}
+		}
+		return nil
+	}
+	if endpoint != "container.create" && endpoint != "container.start" {
+		return nil
+	}
+	facts := mapOf(input["facts"])
+	if facts == nil {
+		return nil
+	}
+	var refs []Ref
+	for _, f := range listOf(facts["volumes_from"]) {
+		ref, _, _ := strings.Cut(str(mapOf(f)["value"]), ":")
+		if ref != "" {
+			refs = append(refs, Ref{"container", ref, str(mapOf(f)["path"])})
+		}
+	}
+	ns := mapOf(facts["namespaces"])
+	for _, kind := range []string{"pid", "network", "ipc"} {
+		n := mapOf(ns[kind])
+		if ref, ok := strings.CutPrefix(str(n["mode"]), "container:"); ok && ref != "" {
+			refs = append(refs, Ref{"container", ref, str(n["path"])})
+		}
+	}
+	for _, m := range listOf(facts["mounts"]) {
+		mm := mapOf(m)
+		// Every named volume: an existing volume is used with the options
+		// it was created with, whatever the request says.
+		if str(mm["type"]) == "volume" && str(mm["source"]) != "" {
+			refs = append(refs, Ref{"volume", str(mm["source"]), str(mm["path"])})
+		}
+	}
+	return refs
+}
+
+// ErrUnavailable wraps every failure to read the daemon's state.
+var ErrUnavailable = errors.New("daemon state unavailable")
+
+// Lookup finds the objects the input points at and returns the "state"
+// member, or nil when the request points at nothing.
+func (s *Source) Lookup(ctx context.Context, input map[string]any) (map[string]any, error) {
+	refs := Refs(input)
+	if len(refs) == 0 {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
+	defer cancel()
+	containers, volumes := map[string]any{}, map[string]any{}
+	for _, r := range refs {
+		if r.Kind == "volume" {
+			if _, done := volumes[r.Name]; done {
+				continue
+			}
+			v, err := s.volume(ctx, r.Name)
+			if err != nil {
+				return nil, err
+			}
+			volumes[r.Name] = withPath(v, r.Path)
+			continue
+		}
+		if _, done := containers[r.Name]; done {
+			continue
+		}
+		c, err := s.container(ctx, r.Name)
+		if err != nil {
+			return nil, err
+		}
+		if c, err = s.followJoins(ctx, c, maxJoinDepth); err != nil {
+			return nil, err
+		}
+		containers[r.Name] = withPath(c, r.Path)
+		// The volumes a container mounts: a volume created with host
+		// mount options reaches whoever enters the container or takes
+		// its volumes.
+		for _, m := range listOf(c["mounts"]) {
+			mm := mapOf(m)
+			name := str(mm["name"])
+			if str(mm["type"]) != "volume" || name == "" {
+				continue
+			}
+			if _, done := volumes[name]; done {
+				continue
+			}
+			v, err := s.volume(ctx, name)
+			if err != nil {
+				return nil, err
+			}
+			volumes[name] = withPath(v, r.Path)
+		}
+	}
+	return map[string]any{"containers": containers, "volumes": volumes}, nil
+}
+
+// maxJoinDepth bounds how many container: namespace joins are followed.
+const maxJoinDepth = 4
+
+// followJoins reports a pid, network or ipc namespace joined from another
+// container ("container:X") as "host" when X, followed the same way, is in
+// the host's: entering the joining container enters the host's namespace.
+// A chain longer than the bound is reported as "host" too (fail closed). c
+// is not modified (it may be cached); a changed copy is returned.
+func (s *Source) followJoins(ctx context.Context, c map[string]any, depth int) (map[string]any, error) {
+	ns := mapOf(c["namespaces"])
+	var changed map[string]any
+	for _, kind := range []string{"pid", "network", "ipc"} {
+		ref, ok := strings.CutPrefix(str(ns[kind]), "container:")
+		if !ok {
+			continue
+		}
+		host := depth == 0
+		if !host {
+			x, err := s.container(ctx, ref)
+			if err != nil {
+				return nil, err
+			}
+			if x["found"] == true {
+				if x, err = s.followJoins(ctx, x, depth-1); err != nil {
+					return nil, err
+				}
+				host = str(mapOf(x["namespaces"])[kind]) == "host"
+			}
+		}
+		if host {
+			if changed == nil {
+				changed = make(map[string]any, len(ns))
+				for k, v := range ns {
+					changed[k] = v
+				}
+			}
+			changed[kind] = "host"
+		}
+	}
+	if changed == nil {
+		return c, nil
+	}
+	out := withPath(c, "")
+	delete(out, "path")
+	out["namespaces"] = changed
+	return out, nil
+}
+
+func withPath(v map[string]any, p string) map[string]any {
+	out := make(map[string]any, len(v)+1)
+	for k, x := range v {
+		out[k] = x
+	}
+	out["path"] = p
+	return out
+}
+
+// validRef matches what the daemon can resolve: names
+// ([a-zA-Z0-9][a-zA-Z0-9_.-]*, optionally with a leading "/") and hex IDs
+// or ID prefixes. Anything else names nothing, so it is not sent.
+var validRef = regexp.MustCompile(`^/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+
+func missing() map[string]any { return map[string]any{"found": false} }
+
+func (s *Source) container(ctx context.Context, ref string) (map[string]any, error) {
+	if !validRef.MatchString(ref) {
+		return missing(), nil
+	}
+	return s.cached(ctx, "c\x00"+ref, "/containers/"+url.PathEscape(ref)+"/json", containerState)
+}
+
+func (s *Source) volume(ctx context.Context, name string) (map[string]any, error) {
+	if !validRef.MatchString(name) || strings.HasPrefix(name, "/") {
+		return missing(), nil
+	}
+	return s.cached(ctx, "v\x00"+name, "/volumes/"+url.PathEscape(name), volumeState)
+}
+
+// cached answers from the cache or asks the daemon. An answer is stored
+// only if no invalidation happened while it was being fetched, so a lookup
+// racing a rename or removal never outlives it.
+func (s *Source) cached(ctx context.Context, key, target string, parse func([]byte) (map[string]any, error)) (map[string]any, error) {
+	s.mu.Lock()
+	gen := s.gen
+	if e, ok := s.entries[key]; ok && s.opts.TTL > 0 && s.now().Sub(e.at) < s.opts.TTL {
+		s.mu.Unlock()
+		return answer(e.val), nil
+	}
+	s.mu.Unlock()
+
+	body, found, err := s.get(ctx, target)
+	if err != nil {
+		return nil, err
+	}
+	var val map[string]any
+	if found {
+		if val, err = parse(body); err != nil {
+			return nil, fmt.Errorf("%w: GET %s: %v", ErrUnavailable, target, err)
+		}
+	}
+	if s.opts.TTL > 0 {
+		s.mu.Lock()
+		if s.gen == gen {
+			if len(s.entries) >= s.opts.MaxEntries {
+				s.evictLocked()
+			}
+			s.entries[key] = entry{val: val, at: s.now()}
+		}
+		s.mu.Unlock()
+	}
+	return answer(val), nil
+}
+
+func answer(val map[string]any) map[string]any {
+	if val == nil {
+		return missing()
+	}
+	return val
+}
+
+// evictLocked drops expired entries, and the oldest half when none expired.
+func (s *Source) evictLocked() {
+	now := s.now()
+	for k, e := range s.entries {
+		if now.Sub(e.at) >= s.opts.TTL {
+			delete(s.entries, k)
+		}
+	}
+	if len(s.entries) < s.opts.MaxEntries {
+		return
+	}
+	type ka struct {
+		k  string
+		at time.Time
+	}
+	all := make([]ka, 0, len(s.entries))
+	for k, e := range s.entries {
+		all = append(all, ka{k, e.at})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].at.Before(all[j].at) })
+	for _, x := range all[:len(all)/2+1] {
+		delete(s.entries, x.k)
+	}
+}
+
+// Invalidate forgets everything looked up so far.
+func (s *Source) Invalidate() {
+	s.mu.Lock()
+	s.gen++
+	clear(s.entries)
+	s.mu.Unlock()
+}
+
+// get does one GET; found is false on 404. Any other failure is
+// ErrUnavailable.
+func (s *Source) get(ctx context.Context, target string) (body []byte, found bool, err error) {
+	req, err := httpGet(ctx, target)
+	if err != nil {
+		return nil, false, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return nil, false, fmt.Errorf("%w: %s: %v", ErrUnavailable, s.host, err)
+	}
+	defer resp.Body.Close()
+	body, err = io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		return nil, false, fmt.Errorf("%w: GET %s: %v", ErrUnavailable, target, err)
+	}
+	switch resp.StatusCode {
+	case http.StatusOK:
+		return body, true, nil
+	case http.StatusNotFound:
+		return nil, false, nil
+	}
+	return nil, false, fmt.Errorf("%w: GET %s: status %d: %s", ErrUnavailable, target, resp.StatusCode, daemonMessage(body))
+}
+
+// daemonMessage extracts {"message": ...} from an error answer.
+func daemonMessage(b []byte) string {
+	var m struct{ Message string }
+	if json.Unmarshal(b, &m) == nil && m.Message != "" {
+		return m.Message
+	}
+	if len(b) > 200 {
+		b = b[:200]
+	}
+	return strings.TrimSpace(string(b))
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+func mapOf(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
+}
+
+func listOf(v any) []any {
+	l, _ := v.([]any)
+	return l
+}
+
+// mutating are the endpoints after which a name, ID prefix or volume name
+// may designate another object.
+var mutating = map[string]bool{
+	"container.create": true,
+	"container.delete": true,
+	"container.rename": true,
+	"container.prune":  true,
+	"volume.create":    true,
+	"volume.delete":    true,
+	"volume.prune":     true,
+}
+
+// Observe is told about every request the daemon has handled (the AuthZRes
+// phase, after the handler ran, before the client has its answer). It
+// forgets everything after a call that may have changed what a reference
+// designates, so the client's next request is judged on fresh state.
+func (s *Source) Observe(method, requestURI string) {
+	if method == http.MethodGet || method == http.MethodHead {
+		return
+	}
+	m, err := route.Parse(method, requestURI)
+	if err != nil || m.Route == nil || mutating[m.Endpoint] {
+		s.Invalidate()
+	}
+}

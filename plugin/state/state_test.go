@@ -1,0 +1,357 @@
+package state
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// fakeDaemon serves inspect answers on a unix socket, as dockerd would.
+type fakeDaemon struct {
+	mu         sync.Mutex
+	containers map[string]string // ref -> inspect JSON
+	volumes    map[string]string
+	status     int // when set, every answer has this status
+	hits       map[string]int
+	sock       string
+	events     chan string // lines of GET /events, when set
+}
+
+func newFakeDaemon(t *testing.T) *fakeDaemon {
+	t.Helper()
+	d := &fakeDaemon{containers: map[string]string{}, volumes: map[string]string{}, hits: map[string]int{}}
+	dir, err := os.MkdirTemp("", "dg-state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	d.sock = filepath.Join(dir, "docker.sock")
+	l, err := net.Listen("unix", d.sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(d.serve))
+	srv.Listener = l
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return d
+}
+
+func (d *fakeDaemon) serve(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/events" && d.events != nil {
+		if !strings.Contains(r.URL.Query().Get("filters"), `"rename":true`) {
+			http.Error(w, "unfiltered", http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		for {
+			select {
+			case <-r.Context().Done():
+				return
+			case ev := <-d.events:
+				io.WriteString(w, ev+"\n")
+				w.(http.Flusher).Flush()
+			}
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.hits[r.URL.Path]++
+	if r.Method != http.MethodGet {
+		http.Error(w, `{"message":"only GET"}`, http.StatusMethodNotAllowed)
+		return
+	}
+	if d.status != 0 {
+		w.WriteHeader(d.status)
+		w.Write([]byte(`{"message":"daemon is shutting down"}`))
+		return
+	}
+	var body string
+	var ok bool
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/containers/") && strings.HasSuffix(r.URL.Path, "/json"):
+		body, ok = d.containers[strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/containers/"), "/json")]
+	case strings.HasPrefix(r.URL.Path, "/volumes/"):
+		body, ok = d.volumes[strings.TrimPrefix(r.URL.Path, "/volumes/")]
+	}
+	if !ok {
+		w.WriteHeader(http.StatusNotFound)
+		w.Write([]byte(`{"message":"No such object"}`))
+		return
+	}
+	w.Write([]byte(body))
+}
+
+func (d *fakeDaemon) hitCount(p string) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.hits[p]
+}
+
+const rootfsInspect = `{"Id":"2222abcd","Name":"/rootfs","Config":{"Labels":{"team":"ops"}},
+	"HostConfig":{"Privileged":true,"PidMode":"host","NetworkMode":"bridge","IpcMode":"private","UTSMode":"","UsernsMode":"","CgroupnsMode":"private","CapAdd":["sys_admin","CAP_NET_ADMIN"]},
+	"Mounts":[{"Type":"bind","Source":"/","Destination":"/host","Mode":"","RW":true},
+		{"Type":"volume","Name":"hostroot","Source":"/var/lib/docker/volumes/hostroot/_data","Destination":"/h","Driver":"local"}]}`
+
+const hostrootVolume = `{"Name":"hostroot","Driver":"local","Options":{"type":"none","o":"bind","device":"/"},"Mountpoint":"/var/lib/docker/volumes/hostroot/_data"}`
+
+func newSource(t *testing.T, d *fakeDaemon, opts Options) *Source {
+	t.Helper()
+	s, err := New("unix://"+d.sock, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func execInput(ref string) map[string]any {
+	return map[string]any{"endpoint": "exec.create", "params": map[string]any{"name": ref}, "query": map[string]any{}}
+}
+
+func TestLookupReachIn(t *testing.T) {
+	d := newFakeDaemon(t)
+	d.containers["rootfs"] = rootfsInspect
+	d.volumes["hostroot"] = hostrootVolume
+	s := newSource(t, d, Options{})
+	got, err := s.Lookup(context.Background(), execInput("rootfs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"containers": map[string]any{"rootfs": map[string]any{
+			"found": true, "id": "2222abcd", "name": "rootfs", "privileged": true, "path": "params.name",
+			"mounts": []any{
+				map[string]any{"type": "bind", "source": "/", "destination": "/host", "driver": "", "name": ""},
+				map[string]any{"type": "volume", "source": "/var/lib/docker/volumes/hostroot/_data", "destination": "/h", "driver": "local", "name": "hostroot"},
+			},
+			"namespaces": map[string]any{"pid": "host", "network": "bridge", "ipc": "private", "uts": "", "user": "", "cgroup": "private"},
+			"cap_add":    []any{"CAP_SYS_ADMIN", "CAP_NET_ADMIN"},
+			"labels":     map[string]any{"team": "ops"},
+		}},
+		"volumes": map[string]any{"hostroot": map[string]any{
+			"found": true, "name": "hostroot", "driver": "local", "path": "params.name",
+			"options": map[string]any{"type": "none", "o": "bind", "device": "/"},
+		}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("state (-want +got):\n%s", diff)
+	}
+}
+
+func TestMissingObjectsAreReportedNotFailed(t *testing.T) {
+	d := newFakeDaemon(t)
+	s := newSource(t, d, Options{})
+	got, err := s.Lookup(context.Background(), execInput("nope"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"containers": map[string]any{"nope": map[string]any{"found": false, "path": "params.name"}}, "volumes": map[string]any{}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("state (-want +got):\n%s", diff)
+	}
+	// A reference no daemon could resolve is not even sent.
+	if _, err := s.Lookup(context.Background(), execInput("../../volumes/x")); err != nil {
+		t.Fatal(err)
+	}
+	if n := d.hitCount("/volumes/x"); n != 0 {
+		t.Errorf("an invalid reference reached the daemon as %d requests", n)
+	}
+}
+
+func TestUnreadableStateIsAnError(t *testing.T) {
+	d := newFakeDaemon(t)
+	d.status = http.StatusInternalServerError
+	s := newSource(t, d, Options{})
+	_, err := s.Lookup(context.Background(), execInput("rootfs"))
+	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "status 500: daemon is shutting down") {
+		t.Errorf("err = %v, want ErrUnavailable with the daemon's message", err)
+	}
+
+	down, err := New("unix://"+filepath.Join(t.TempDir(), "none.sock"), Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := down.Lookup(context.Background(), execInput("rootfs")); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("unreachable daemon: err = %v, want ErrUnavailable", err)
+	}
+	// Requests that point at nothing never need the daemon.
+	if st, err := down.Lookup(context.Background(), map[string]any{"endpoint": "container.inspect", "params": map[string]any{"name": "rootfs"}}); st != nil || err != nil {
+		t.Errorf("inspect: state %v, err %v; want neither", st, err)
+	}
+}
+
+func TestRefs(t *testing.T) {
+	create := map[string]any{
+		"endpoint": "container.create",
+		"facts": map[string]any{
+			"volumes_from": []any{map[string]any{"value": "rootfs:ro", "path": "HostConfig.VolumesFrom[0]"}},
+			"namespaces": map[string]any{
+				"pid":     map[string]any{"mode": "container:2222", "path": "HostConfig.PidMode"},
+				"network": map[string]any{"mode": "container:web", "path": "HostConfig.NetworkMode"},
+				"ipc":     map[string]any{"mode": "shareable", "path": "HostConfig.IpcMode"},
+				"uts":     map[string]any{"mode": "host", "path": "HostConfig.UTSMode"},
+			},
+			"mounts": []any{
+				map[string]any{"type": "volume", "source": "cache", "path": "HostConfig.Binds[0]"},
+				map[string]any{"type": "volume", "source": "", "path": "HostConfig.Mounts[0]"},
+				map[string]any{"type": "bind", "source": "/srv", "path": "HostConfig.Binds[1]"},
+				map[string]any{"type": "volume", "source": "opts", "path": "HostConfig.Mounts[1]"},
+			},
+		},
+	}
+	want := []Ref{
+		{"container", "rootfs", "HostConfig.VolumesFrom[0]"},
+		{"container", "2222", "HostConfig.PidMode"},
+		{"container", "web", "HostConfig.NetworkMode"},
+		{"volume", "cache", "HostConfig.Binds[0]"},
+		{"volume", "opts", "HostConfig.Mounts[1]"},
+	}
+	if diff := cmp.Diff(want, Refs(create)); diff != "" {
+		t.Errorf("create refs (-want +got):\n%s", diff)
+	}
+	commit := map[string]any{"endpoint": "container.commit", "query": map[string]any{"container": "web"}}
+	if diff := cmp.Diff([]Ref{{"container", "web", "query.container"}}, Refs(commit)); diff != "" {
+		t.Errorf("commit refs (-want +got):\n%s", diff)
+	}
+	for _, e := range []string{"container.inspect", "volume.inspect", "system.events", "container.list", "exec.start", "container.logs"} {
+		if r := Refs(map[string]any{"endpoint": e, "params": map[string]any{"name": "x"}}); r != nil {
+			t.Errorf("%s needs state %v: the guard's own calls must not", e, r)
+		}
+	}
+}
+
+func TestCacheTTLAndInvalidation(t *testing.T) {
+	d := newFakeDaemon(t)
+	d.containers["web"] = `{"Id":"1111","Name":"/web","HostConfig":{}}`
+	s := newSource(t, d, Options{TTL: time.Minute})
+	now := time.Unix(1000, 0)
+	s.now = func() time.Time { return now }
+	lookup := func() {
+		t.Helper()
+		if _, err := s.Lookup(context.Background(), execInput("web")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lookup()
+	lookup()
+	if n := d.hitCount("/containers/web/json"); n != 1 {
+		t.Fatalf("two lookups within the TTL made %d daemon calls, want 1", n)
+	}
+	now = now.Add(time.Minute)
+	lookup()
+	if n := d.hitCount("/containers/web/json"); n != 2 {
+		t.Fatalf("a lookup after the TTL made %d calls in all, want 2", n)
+	}
+	// A handled rename may make "web" another container.
+	s.Observe("POST", "/v1.41/containers/web/rename?name=old")
+	lookup()
+	if n := d.hitCount("/containers/web/json"); n != 3 {
+		t.Fatalf("a lookup after a rename made %d calls in all, want 3", n)
+	}
+	// Reads and unrelated calls keep the cache.
+	s.Observe("GET", "/v1.41/containers/web/json")
+	s.Observe("POST", "/v1.41/containers/web/kill")
+	lookup()
+	if n := d.hitCount("/containers/web/json"); n != 3 {
+		t.Fatalf("reads invalidated the cache: %d calls, want 3", n)
+	}
+}
+
+func TestCacheIsBounded(t *testing.T) {
+	d := newFakeDaemon(t)
+	s := newSource(t, d, Options{TTL: time.Hour, MaxEntries: 10})
+	for i := range 100 {
+		if _, err := s.Lookup(context.Background(), execInput("c"+strings.Repeat("x", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(s.entries); n > 10 {
+		t.Errorf("cache holds %d entries, bound is 10", n)
+	}
+}
+
+func TestSocketPath(t *testing.T) {
+	for in, want := range map[string]string{"unix:///var/run/docker.sock": "/var/run/docker.sock", "/run/d.sock": "/run/d.sock"} {
+		if got, err := SocketPath(in); err != nil || got != want {
+			t.Errorf("SocketPath(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"tcp://127.0.0.1:2375", "docker.sock", "unix://relative", ""} {
+		if _, err := SocketPath(bad); err == nil {
+			t.Errorf("SocketPath(%q) accepted", bad)
+		}
+	}
+}
+
+func TestWatchInvalidatesOnEvents(t *testing.T) {
+	d := newFakeDaemon(t)
+	d.containers["web"] = `{"Id":"1111","Name":"/web","HostConfig":{}}`
+	events := make(chan string)
+	d.events = events
+	s := newSource(t, d, Options{TTL: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	connected := make(chan struct{}, 1)
+	go s.Watch(ctx, func() { connected <- struct{}{} })
+	select {
+	case <-connected:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Watch did not connect")
+	}
+	if _, err := s.Lookup(ctx, execInput("web")); err != nil {
+		t.Fatal(err)
+	}
+	events <- `{"Type":"container","Action":"rename","Actor":{"ID":"1111"}}`
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s.mu.Lock()
+		n := len(s.entries)
+		s.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("an event did not invalidate the cache")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestNamespaceJoinsAreFollowed(t *testing.T) {
+	d := newFakeDaemon(t)
+	d.containers["hostnet"] = `{"Id":"1","Name":"/hostnet","HostConfig":{"NetworkMode":"host","PidMode":""}}`
+	d.containers["sidecar"] = `{"Id":"2","Name":"/sidecar","HostConfig":{"NetworkMode":"container:hostnet","PidMode":"container:plain"}}`
+	d.containers["plain"] = `{"Id":"3","Name":"/plain","HostConfig":{"NetworkMode":"bridge"}}`
+	d.containers["loop"] = `{"Id":"4","Name":"/loop","HostConfig":{"IpcMode":"container:loop"}}`
+	s := newSource(t, d, Options{})
+	ns := func(ref string) map[string]any {
+		t.Helper()
+		st, err := s.Lookup(context.Background(), execInput(ref))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return mapOf(mapOf(mapOf(st["containers"])[ref])["namespaces"])
+	}
+	if got := ns("sidecar"); got["network"] != "host" || got["pid"] != "container:plain" {
+		t.Errorf("sidecar namespaces %v: want network host (through hostnet), pid as given", got)
+	}
+	if got := ns("loop"); got["ipc"] != "host" {
+		t.Errorf("a join chain past the bound must count as host, got %v", got)
+	}
+	// The cached entry of sidecar keeps what the daemon said.
+	if got := ns("sidecar"); got["network"] != "host" {
+		t.Errorf("second lookup: %v", got)
+	}
+}

@@ -1,0 +1,80 @@
+# The process a container or exec runs: its working directory and its user.
+package dood.rules.process
+
+import data.dood.lib
+
+# METADATA
+# title: Working directory through /proc
+# description: >-
+#   Refuses a working directory (container WorkingDir, exec WorkingDir, a
+#   service's ContainerSpec.Dir) under /proc, under /dev/fd or the
+#   /dev/std* links to it, or with a ".." segment (which could climb into
+#   them).
+# custom:
+#   id: DG-WD-001
+#   endpoints: container create, exec create, service create/update
+#   why: >-
+#     runc before 1.1.12 leaked a host directory's file descriptor into the
+#     container (CVE-2024-21626): a working directory of /proc/self/fd/N
+#     starts the process in the host's file system. No real workload runs
+#     in /proc.
+#   allow_by: list DG-WD-001 in guard.disabled_rules
+violation contains {"id": "DG-WD-001", "msg": msg, "path": w.path} if {
+	some w in working_dirs
+	escape_shape(lib.segments(w.value))
+	msg := sprintf("working directory %q is not allowed: it reaches open file descriptors or other roots through /proc (the CVE-2024-21626 shape); use a directory of the image", [w.value])
+}
+
+working_dirs contains {"value": wd, "path": "WorkingDir"} if {
+	input.endpoint == "container.create"
+	wd := object.get(input.body, "WorkingDir", "")
+	is_string(wd)
+	wd != ""
+}
+
+working_dirs contains w if {
+	w := input.facts.working_dir
+	is_string(w.value)
+	w.value != ""
+}
+
+escape_shape(segs) if "proc" == segs[0]
+
+escape_shape(segs) if {
+	segs[0] == "dev"
+	segs[1] in {"fd", "stdin", "stdout", "stderr"}
+}
+
+escape_shape(segs) if ".." in segs
+
+# METADATA
+# title: Root user (restricted)
+# description: >-
+#   Under the restricted profile, refuses a container create or exec whose
+#   User is empty (the image's default, usually root), "root", or uid 0;
+#   User must name a non-root user (such as 1000 or 1000:1000).
+# custom:
+#   id: DG-USER-001
+#   profile: restricted
+#   endpoints: container create, exec create
+#   why: >-
+#     Root in a container is root on the host's kernel: every kernel or
+#     runtime bug that crosses the namespace boundary starts from uid 0,
+#     and root owns every file a bind mount exposes.
+#   allow_by: >-
+#     set User to a non-root user, use the baseline profile, or list
+#     DG-USER-001 in guard.disabled_rules
+violation contains {"id": "DG-USER-001", "msg": msg, "path": u.path} if {
+	lib.restricted
+	some u in users
+	lib.root_user(u.value)
+	msg := sprintf("running as root (User %q) is not allowed in the restricted profile: set User to a non-root user such as 1000:1000", [u.value])
+}
+
+users contains {"value": u, "path": "User"} if {
+	input.endpoint == "container.create"
+	u := object.get(input.body, "User", "")
+	is_string(u)
+}
+
+users contains input.facts.user if input.endpoint == "exec.create"
