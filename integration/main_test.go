@@ -35,7 +35,7 @@ type harness struct {
 	root       string // module root
 	tmp        string // everything temporary lives here
 	bin        string // the dood-guard binary under test
-	pluginName string // as dockerd names it in denials
+	pluginName string // the name in dockerd's denials, up to the first ':'
 	pluginSock string
 	pluginLog  string
 	managed    managedState // modeManaged only

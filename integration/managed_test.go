@@ -91,7 +91,9 @@ func (h *harness) setupManaged() error {
 	// The same static binary serves the tests that run a second plugin
 	// process (failure_test.go).
 	h.bin = filepath.Join(m.pluginDir, "rootfs", "dood-guard")
-	h.pluginName = managedName + ":latest"
+	// dockerd's denials say "by plugin dood-guard:latest: ..."; judge()
+	// reads the name up to the first ':'.
+	h.pluginName = managedName
 
 	if err := h.startDockerd(""); err != nil {
 		return err
@@ -483,7 +485,7 @@ func TestManagedInstall(t *testing.T) {
 	got := shape{p.Name, p.Config.Network.Type, p.Config.Interface.Socket, p.Config.PropagatedMount,
 		p.Enabled, p.Config.Linux.AllowAllDevices, p.Config.PidHost, p.Config.IpcHost,
 		p.Config.Interface.Types, p.Config.Linux.Capabilities, len(p.Settings.Devices)}
-	want := shape{Name: h.pluginName, Network: "none", Socket: "dood-guard.sock", Enabled: true,
+	want := shape{Name: managedName + ":latest", Network: "none", Socket: "dood-guard.sock", Enabled: true,
 		Types: []string{"docker.authz/1.0"}, Caps: []string{}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("installed plugin (-want +got):\n%s", diff)
@@ -511,7 +513,7 @@ func TestManagedInstall(t *testing.T) {
 	if err := json.Unmarshal(b, &dj); err != nil {
 		t.Fatalf("daemon.json after install.sh: %v\n%s", err, b)
 	}
-	if diff := cmp.Diff([]any{h.pluginName}, dj["authorization-plugins"]); diff != "" {
+	if diff := cmp.Diff([]any{managedName + ":latest"}, dj["authorization-plugins"]); diff != "" {
 		t.Errorf("daemon.json authorization-plugins (-want +got):\n%s", diff)
 	}
 	if dj["deprecated-key-path"] == nil {
@@ -867,4 +869,50 @@ func TestManagedBrokenPolicy(t *testing.T) {
 	}
 	t.Logf("MEASURE install.sh (install + verify): %v", time.Since(start).Round(time.Millisecond))
 	expectEnforcing(t)
+}
+
+// TestHostAwareBindSources: a bind source is judged by what the host will
+// mount, symlinks followed on the host — in managed mode through the
+// plugin's read-only host-root mount (/host, DG_HOST_ROOT). A workspace
+// symlink to /etc is refused; the same link to a workspace directory is not.
+// Runs in both modes.
+func TestHostAwareBindSources(t *testing.T) {
+	requireImage(t)
+	base := filepath.Dir(h.workspace) // .../srv/ci
+	links := map[string]string{"link-to-etc": "/etc", "link-to-workspace": h.workspace, "link-to-docker-sock": h.docker.socket}
+	for name, target := range links {
+		p := filepath.Join(base, name)
+		_ = os.Remove(p)
+		if err := os.Symlink(target, p); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Remove(p) })
+	}
+	for _, c := range []struct {
+		link string
+		deny bool
+	}{
+		{"link-to-etc", true},
+		{"link-to-docker-sock", true},
+		{"link-to-workspace", false},
+	} {
+		t.Run(c.link, func(t *testing.T) {
+			body := map[string]any{"Image": image, "Cmd": []string{"true"},
+				"HostConfig": map[string]any{"Binds": []string{filepath.Join(base, c.link) + ":/x:ro"}}}
+			resp := h.docker.jsonReq(t, "POST", createPath, body)
+			if id := createdID(resp); id != "" {
+				cleanupContainer(t, id)
+			}
+			if !c.deny {
+				if resp.Status != 201 {
+					t.Errorf("bind of a symlink to the workspace: want 201, got %s", resp)
+				}
+				return
+			}
+			got := judge(resp, "DG-MNT-001|DG-MNT-003")
+			if diff := cmp.Diff(verdict{Status: 403, DeniedBy: h.pluginName, Rule: "DG-MNT-001|DG-MNT-003"}, got); diff != "" {
+				t.Errorf("bind of %s (-want +got):\n%s\ndaemon said: %s", c.link, diff, resp)
+			}
+		})
+	}
 }

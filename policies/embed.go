@@ -49,3 +49,5 @@ func DefaultData() (map[string]any, error) {
 	}
 	return m, nil
 }
+
+//go:generate go run ./cmd/gendocs -o ../docs/rules.md

@@ -18,10 +18,10 @@
 # To publish (not testable here: no registry is reachable from CI):
 #   docker plugin create registry.example.com/team/dood-guard:1.0 OUTDIR
 #   docker plugin push registry.example.com/team/dood-guard:1.0
-#   # on a host:  docker plugin install --grant-all-permissions registry.example.com/team/dood-guard:1.0
+#   # on a host:  docker plugin install --alias dood-guard --grant-all-permissions registry.example.com/team/dood-guard:1.0
 set -euo pipefail
 
-usage() { sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 case "${1:-}" in '' | -h | --help) usage ;; esac
 [ $# -eq 1 ] || usage
 

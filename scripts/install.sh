@@ -59,7 +59,7 @@
 # --plugin-dir is given. env: DG_DOCKER_CLI (default: docker from PATH).
 set -euo pipefail
 
-usage() { sed -n '2,63p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,59p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 name=dood-guard plugin_dir='' policy_dir=/etc/dood-guard docker_host=''
@@ -132,7 +132,9 @@ check_daemon_json() {
 	local n
 	if ! n=$(jq -s 'length' "$daemon_json" 2>/dev/null) || [ "$n" != 1 ] ||
 		! jq -e 'type == "object" and ((has("authorization-plugins") | not) or (."authorization-plugins" | type == "array" and all(type == "string")))' "$daemon_json" >/dev/null 2>&1; then
-		die "$daemon_json is not one JSON object with a list for \"authorization-plugins\" (jq: $(jq . "$daemon_json" 2>&1 >/dev/null | head -1)); refusing to rewrite it — fix it by hand first"
+		local why
+		why=$(jq . "$daemon_json" 2>&1 >/dev/null | head -1)
+		die "$daemon_json is not one JSON object with a list of names for \"authorization-plugins\"${why:+ ($why)}; refusing to rewrite it — fix it by hand first"
 	fi
 }
 
@@ -317,14 +319,12 @@ do_uninstall() {
 		log "removing $ref from \"authorization-plugins\" in $daemon_json"
 		edit_daemon_json "$remove_filter"
 		reload_dockerd
-		if [ "$reload" != none ]; then
-			wait_not_judged || die "dockerd still consults $ref after the reload; check $daemon_json and dockerd's log"
+		if [ "$reload" = none ]; then
+			die "not removing the plugin before dockerd has reloaded its configuration: reload it, then run --uninstall again"
 		fi
+		wait_not_judged || die "dockerd still consults $ref after the reload; check $daemon_json and dockerd's log"
 	else
 		log "$ref is not in $daemon_json"
-	fi
-	if [ "$reload" = none ] && configured; then
-		die "not removing the plugin before dockerd has reloaded its configuration"
 	fi
 	if plugin_exists; then
 		# -f: an authorization plugin dockerd has used stays referenced.
@@ -382,6 +382,9 @@ do_install() {
 	fi
 	id=$(dk plugin inspect --format '{{.Id}}' "$name")
 	log "plugin $ref enabled (id ${id:0:12})"
+	if [ "$name" != dood-guard ]; then
+		log "note: the self-protection rules know the guard by guard.self_names (default: dood-guard); add \"$name\" there in your data file (DG_DATA_FILE), or it can be disabled through the socket"
+	fi
 
 	log "adding $ref to \"authorization-plugins\" in $daemon_json"
 	edit_daemon_json "$add_filter"
@@ -394,7 +397,7 @@ do_install() {
 		log "verification failed: restoring $daemon_json and reloading"
 		restore_daemon_json
 		reload_dockerd
-		die "dood-guard is installed but NOT enforcing; daemon.json restored. Check dockerd's log (plugin=${id:0:12})"
+		die "dood-guard is installed but NOT enforcing; daemon.json restored. Check dockerd's log (plugin=${id:0:12}); a policy that allows --privileged needs --no-verify"
 	fi
 	log "verified: docker version works through the guard"
 	log "dood-guard is on. Break glass: remove $ref from $daemon_json and reload or restart dockerd"

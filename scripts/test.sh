@@ -5,13 +5,18 @@
 #   2. go vet                    (FUZZTIME each, default 10s)
 #   3. go test ./...          6. the integration suite against a real dockerd
 #      (unit + Rego tests)       (go test -tags integration ./integration/),
-#   4. (3 also runs the fuzz     which needs root, docker.io, busybox-static,
-#      seed corpora)             iproute2 (bash .ci/run installs them)
+#   4. (3 also runs the fuzz     once per plugin mode: DG_IT_MODE=legacy (a
+#      seed corpora)             socket plugin) and DG_IT_MODE=managed (the
+#                                `docker plugin` from scripts/build-plugin.sh,
+#                                installed by scripts/install.sh); needs root,
+#                                docker.io, busybox-static, iproute2, jq
+#                                (bash .ci/run installs them)
 #
 # Exits non-zero if any step fails; every step runs regardless.
 # env: FUZZTIME (default 10s; 0 skips the fuzz runs), SKIP_INTEGRATION=1
 #      (local use only; CI never sets it), DOOD_GUARD_BIN (use a prebuilt
-#      binary in the integration suite), INTEGRATION_TIMEOUT (default 30m).
+#      binary in the legacy integration run), INTEGRATION_TIMEOUT (default
+#      30m, per mode), INTEGRATION_MODES (default "legacy managed").
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 # shellcheck source=scripts/lib/install.sh
@@ -78,13 +83,17 @@ fuzz() {
 }
 
 integration() {
+	local mode=$1
 	if [ "$(id -u)" != 0 ]; then
 		echo "integration: NOT RUN — the integration suite needs root (it starts a private dockerd"
 		echo "in its own namespaces and an authz plugin on /run/docker/plugins). Run as root:"
 		echo "    sudo scripts/test.sh        (or: sudo bash .ci/run on a fresh machine)"
 		return 1
 	fi
-	go test -tags integration -count=1 -v -timeout "${INTEGRATION_TIMEOUT:-30m}" ./integration/
+	local start=$SECONDS rc=0
+	DG_IT_MODE=$mode go test -tags integration -count=1 -v -timeout "${INTEGRATION_TIMEOUT:-30m}" ./integration/ || rc=$?
+	echo "integration ($mode): $((SECONDS - start))s"
+	return $rc
 }
 
 step "gofmt" gofmt_check
@@ -95,7 +104,9 @@ if [ "${SKIP_INTEGRATION:-0}" = 1 ]; then
 	echo
 	echo "==> integration: skipped (SKIP_INTEGRATION=1)"
 else
-	step "integration (real dockerd)" integration
+	for mode in ${INTEGRATION_MODES:-legacy managed}; do
+		step "integration, $mode plugin (real dockerd)" integration "$mode"
+	done
 fi
 
 echo

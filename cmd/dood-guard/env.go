@@ -22,6 +22,7 @@ import (
 // envFlags maps each documented variable to the serve flag it defaults.
 var envFlags = []struct{ env, flag string }{
 	{"DG_POLICY_DIR", "policy"},
+	{"DG_RULES_DIR", "rules"},
 	{"DG_DATA_FILE", "data"},
 	{"DG_PROFILE", "profile"},
 	{"DG_HOST_ROOT", "host-root"},

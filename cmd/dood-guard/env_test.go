@@ -24,6 +24,8 @@ func serveFlags(t *testing.T, c *config.Config, args ...string) *flag.FlagSet {
 	fs.StringVar(&c.LogLevel, "log-level", "info", "")
 	fs.StringVar(&c.LogDecisions, "log-decisions", "all", "")
 	policyFlags(fs, c)
+	var sc stateConfig
+	stateFlags(fs, &sc)
 	if err := fs.Parse(args); err != nil {
 		t.Fatal(err)
 	}
@@ -43,13 +45,18 @@ func TestEnvSetsUnsetFlags(t *testing.T) {
 		"DG_LOG_FORMAT":     "text",
 		"DG_LOG_LEVEL":      "debug",
 		"DG_LOG_DECISIONS":  "deny",
+		"DG_RULES_DIR":      "/etc/dood-guard/rules",
+		"DG_PROFILE":        "restricted",
+		"DG_HOST_ROOT":      "/host",
+		"DG_DOCKER_HOST":    "unix:///host/run/docker.sock",
 		"DG_STORAGE_DRIVER": "vfs", // not ours: ignored
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := config.Config{PolicyPaths: []string{"/etc/dood-guard/policies"}, DataPath: "/etc/dood-guard/data.yaml",
-		LogFormat: "text", LogLevel: "debug", LogDecisions: "deny"}
+		LogFormat: "text", LogLevel: "debug", LogDecisions: "deny",
+		RulesDirs: []string{"/etc/dood-guard/rules"}, Profile: "restricted", HostRoot: "/host"}
 	if diff := cmp.Diff(want, c); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
 	}

@@ -6,6 +6,9 @@ import (
 	"strings"
 
 	"github.com/dood-guard/dood-guard/plugin/config"
+	"github.com/dood-guard/dood-guard/plugin/hostpath"
+	"github.com/dood-guard/dood-guard/plugin/normalize"
+	"github.com/dood-guard/dood-guard/plugin/policy"
 )
 
 // multiFlag collects a repeatable flag.
@@ -21,6 +24,24 @@ func policyFlags(fs *flag.FlagSet, c *config.Config) {
 	fs.BoolVar(&c.AllowUnknownRoutes, "allow-unknown-routes", false, "let the policy judge mutating calls to routes the guard does not know, instead of denying them")
 	fs.StringVar(&c.DefaultAPIVersion, "default-api-version", "", "API version dockerd assumes for requests without a /vX.Y prefix (default 1.41)")
 	fs.StringVar(&c.Cgroup, "cgroup", "", "host cgroup version: auto, v1 or v2 (default auto)")
+	fs.Var((*multiFlag)(&c.RulesDirs), "rules", "a directory of a team's own rule packages (dood.rules.<name>), added beside the policy (repeatable)")
+	fs.StringVar(&c.Profile, "profile", "", "policy profile: baseline or restricted (default: data.guard.profile, baseline)")
+	fs.StringVar(&c.HostRoot, "host-root", "", "where the host's file system is seen, for resolving bind sources (default /; a managed plugin mounts it at /host)")
+}
+
+// policyOptions says what to load for a configuration.
+func policyOptions(c config.Config) policy.Options {
+	return policy.Options{Policies: c.PolicyPaths, Rules: c.RulesDirs, Data: c.DataPath, Profile: c.Profile}
+}
+
+// normalizeOptions are the host facts the normaliser needs: the cgroup
+// version, and bind sources resolved on the host under --host-root.
+func normalizeOptions(c config.Config) (normalize.Options, error) {
+	r, err := hostpath.New(c.HostRoot)
+	if err != nil {
+		return normalize.Options{}, err
+	}
+	return normalize.Options{CgroupV1: c.CgroupV1(), Resolve: r.Resolve}, nil
 }
 
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {

@@ -19,6 +19,7 @@ const usage = `usage: dood-guard <command> [flags]
 commands:
   serve     serve the authorization plugin protocol on a unix socket
   eval      decide one AuthZ request (JSON, from a file or stdin) and print the answer
+  test      run the policy library's Rego tests, and a team's (dood-guard test DIR)
   audit     list existing containers and volumes the policy would refuse (exit 3 when any)
   version   print version, commit and OPA version
 
@@ -39,6 +40,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return serve(args[1:], stderr)
 	case "eval":
 		return eval(args[1:], stdin, stdout, stderr)
+	case "test":
+		return test(args[1:], stdout, stderr)
 	case "audit":
 		return audit(args[1:], stdout, stderr)
 	case "version":

@@ -16,7 +16,6 @@ import (
 	"github.com/dood-guard/dood-guard/plugin/engine"
 	"github.com/dood-guard/dood-guard/plugin/guard"
 	"github.com/dood-guard/dood-guard/plugin/logfields"
-	"github.com/dood-guard/dood-guard/plugin/normalize"
 	"github.com/dood-guard/dood-guard/plugin/policy"
 	"github.com/sirupsen/logrus"
 )
@@ -69,7 +68,7 @@ func newLogger(c config.Config, out io.Writer) *logrus.Logger {
 // newGuard loads and compiles the configured policy. A policy that does not
 // load is an error: the guard refuses to start rather than serve without one.
 func newGuard(ctx context.Context, c config.Config, log logrus.FieldLogger) (*guard.Guard, *policy.Source, error) {
-	src, err := policy.Load(c.PolicyPaths, c.DataPath)
+	src, err := policy.LoadOptions(policyOptions(c))
 	if err != nil {
 		return nil, nil, fmt.Errorf("load policy: %w", err)
 	}
@@ -77,11 +76,15 @@ func newGuard(ctx context.Context, c config.Config, log logrus.FieldLogger) (*gu
 	if err != nil {
 		return nil, nil, err
 	}
+	nopts, err := normalizeOptions(c)
+	if err != nil {
+		return nil, nil, err
+	}
 	g := guard.New(guard.Options{
 		DefaultAPIVersion:  c.DefaultAPIVersion,
 		AllowUnknownRoutes: c.AllowUnknownRoutes,
 		LogAllowed:         c.LogDecisions == "all",
-		Normalize:          normalize.Options{CgroupV1: c.CgroupV1()},
+		Normalize:          nopts,
 	}, log)
 	g.SetEngine(e)
 	return g, src, nil
@@ -133,7 +136,7 @@ func reloadOnHUP(ctx context.Context, c config.Config, g *guard.Guard, log logru
 			return
 		case <-hup:
 		}
-		src, err := policy.Load(c.PolicyPaths, c.DataPath)
+		src, err := policy.LoadOptions(policyOptions(c))
 		if err != nil {
 			log.WithError(err).Error("policy reload failed; keeping the last good policy")
 			continue

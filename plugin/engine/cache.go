@@ -47,7 +47,7 @@ func deterministic(modules map[string]string) (bool, error) {
 			return false, err
 		}
 		check := func(op ast.Ref) {
-			if b, ok := ast.BuiltinMap[op.String()]; ok && b.Nondeterministic {
+			if b, ok := ast.BuiltinMap[op.String()]; ok && volatile(b) {
 				det = false
 			}
 		}
@@ -67,4 +67,16 @@ func deterministic(modules map[string]string) (bool, error) {
 		})
 	}
 	return det, nil
+}
+
+// volatile reports whether a built-in's result may differ between two calls
+// with the same arguments: the ones OPA marks non-deterministic (time,
+// randomness, network, runtime), and certificate verification, which checks
+// validity against the current time without being marked.
+func volatile(b *ast.Builtin) bool {
+	switch b.Name {
+	case "crypto.x509.parse_and_verify_certificates", "crypto.x509.parse_and_verify_certificates_with_options":
+		return true
+	}
+	return b.Nondeterministic
 }

@@ -1,6 +1,7 @@
 // Package engine evaluates the decision document of a compiled Rego policy.
-// The query is prepared once per policy load; a request only pays for
-// evaluation.
+// The query is prepared once per policy load, and the rules that do not
+// depend on the input are computed then too (consts.go); a request only
+// pays for converting its input and evaluating the rest.
 package engine
 
 import (
@@ -12,6 +13,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
+	"github.com/open-policy-agent/opa/v1/topdown"
 )
 
 // Query is the decision document every policy must define.
@@ -35,8 +37,10 @@ var ErrUndefined = errors.New("policy does not define " + Query)
 
 // Engine holds one prepared policy. It is safe for concurrent use.
 type Engine struct {
-	pq    rego.PreparedEvalQuery
-	cache *decisionCache // nil when the policy is not deterministic
+	pq       rego.PreparedEvalQuery
+	cache    *decisionCache // nil when the policy is not deterministic
+	consts   *constTable    // values of the rules that do not depend on input
+	compiler *ast.Compiler
 }
 
 // cacheSize bounds the decisions remembered per policy load.
@@ -51,11 +55,17 @@ func New(ctx context.Context, modules map[string]string, data map[string]any) (*
 	if data == nil {
 		data = map[string]any{}
 	}
+	// The store hands out the data as OPA values, converted once here, not
+	// on every read of every evaluation. (rego.StoreReadAST only applies to a
+	// store rego creates itself.) Writes are round-tripped through JSON, so
+	// the data is plain JSON whatever Go types the loader produced.
+	store := inmem.NewFromObjectWithOpts(data, inmem.OptRoundTripOnWrite(true), inmem.OptReturnASTValuesOnRead(true))
+	var compiler *ast.Compiler
 	opts := []func(*rego.Rego){
 		rego.Query(Query),
-		rego.Store(inmem.NewFromObject(data)),
+		rego.Store(store),
 		rego.SetRegoVersion(ast.RegoV1),
-		rego.StoreReadAST(true),
+		rego.CompilerHook(func(c *ast.Compiler) { compiler = c }),
 	}
 	names := make([]string, 0, len(modules))
 	for name := range modules {
@@ -69,7 +79,7 @@ func New(ctx context.Context, modules map[string]string, data map[string]any) (*
 	if err != nil {
 		return nil, fmt.Errorf("compile policy: %w", err)
 	}
-	e := &Engine{pq: pq}
+	e := &Engine{pq: pq, consts: computeConstants(ctx, compiler, store), compiler: compiler}
 	det, err := deterministic(modules)
 	if err != nil {
 		return nil, fmt.Errorf("compile policy: %w", err)
@@ -100,15 +110,21 @@ func (e *Engine) DecideKeyed(ctx context.Context, key string, input map[string]a
 	return d, err
 }
 
-// Decide evaluates the decision for one input document (plain JSON values:
-// maps, slices, strings, bools, json.Number), handed to OPA as an AST value
-// without a JSON round trip.
+// Decide evaluates the decision for one input document: plain JSON values
+// (maps, slices, strings, bools, json.Number), or OPA values already built
+// (normalize hands the body over as one), which pass through untouched.
 func (e *Engine) Decide(ctx context.Context, input map[string]any) (Decision, error) {
-	v, err := ast.InterfaceToValue(input)
+	v, err := inputValue(input)
 	if err != nil {
 		return Decision{}, fmt.Errorf("convert input: %w", err)
 	}
-	rs, err := e.pq.Eval(ctx, rego.EvalParsedInput(v))
+	return e.DecideValue(ctx, v)
+}
+
+// DecideValue is Decide for an input document already converted.
+func (e *Engine) DecideValue(ctx context.Context, input ast.Value) (Decision, error) {
+	vc := &constCache{VirtualCache: topdown.NewVirtualCache(), consts: e.consts}
+	rs, err := e.pq.Eval(ctx, rego.EvalParsedInput(input), rego.EvalVirtualCache(vc))
 	if err != nil {
 		return Decision{}, fmt.Errorf("evaluate %s: %w", Query, err)
 	}

@@ -1,39 +1,365 @@
 package guard
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/docker/go-plugins-helpers/authorization"
+	"github.com/dood-guard/dood-guard/plugin/decode"
+	"github.com/moby/moby/api/types/container"
+	"github.com/sirupsen/logrus"
 )
 
-// BenchmarkDecide measures the request phase in process: route, decode,
+// The benchmarks measure what one API call costs the guard, in process.
+//
+//   - BenchmarkDecide: the request pipeline alone (route, decode,
+//     normalise, evaluate, answer), from an authorization.Request.
+//   - BenchmarkAuthZ: what the plugin's HTTP handler does for each call,
+//     without the network: the AuthZ request JSON (base64 body and all)
+//     decoded as go-plugins-helpers decodes it, the guard's AuthZReq or
+//     AuthZRes (decision log line included, JSON formatter, discarded), and
+//     the answer encoded as the helper encodes it.
+//   - BenchmarkHandler: the real authorization.NewHandler serving the guard
+//     on a unix socket, called over a kept-alive connection as dockerd calls
+//     it; "noop" is a plugin that allows everything through the same
+//     handler: the difference is the guard's own cost.
+//
+// Each runs the request phase (req) and the response phase (res) of:
+// HEAD /_ping, GET /_ping, GET /containers/json, GET /containers/{id}/json
+// (the same id, answered from the decision cache, and a distinct id per
+// iteration, evaluated each time), the docker CLI's benign create, a
+// violating create, and an exec create.
+
+type benchCase struct {
+	name string
+	req  authorization.Request
+	// distinct, when set, gives each iteration its own request (defeating
+	// the decision cache).
+	distinct func(i int) authorization.Request
+}
+
+func benchCases(b *testing.B) []benchCase {
+	inspect := func(id string) authorization.Request {
+		return authorization.Request{RequestMethod: "GET", RequestURI: "/v1.41/containers/" + id + "/json", RequestHeaders: map[string]string{}}
+	}
+	return []benchCase{
+		{name: "ping-head", req: authorization.Request{RequestMethod: "HEAD", RequestURI: "/_ping", RequestHeaders: map[string]string{}}},
+		{name: "ping-get", req: authorization.Request{RequestMethod: "GET", RequestURI: "/_ping", RequestHeaders: map[string]string{}}},
+		{name: "container-list", req: authorization.Request{RequestMethod: "GET", RequestURI: "/v1.41/containers/json?all=1", RequestHeaders: map[string]string{}}},
+		{name: "inspect-cached", req: inspect("abc")},
+		{name: "inspect-uncached", req: inspect("abc"), distinct: func(i int) authorization.Request { return inspect("c" + strconv.Itoa(i)) }},
+		{name: "benign-create", req: benchReq(b, "benign-cli-create")},
+		{name: "violating-create", req: benchReq(b, "attack-legacy-top-level-hostconfig")},
+		{name: "exec-create", req: benchReq(b, "benign-exec-nonroot")},
+	}
+}
+
+func (c benchCase) at(i int) authorization.Request {
+	if c.distinct != nil {
+		return c.distinct(i)
+	}
+	return c.req
+}
+
+// benchGuard serves the embedded policy and logs every decision with the
+// JSON formatter, as `dood-guard serve` does by default, to nowhere.
+func benchGuard(b *testing.B) *Guard {
+	g := newTestGuard(b)
+	log := logrus.New()
+	log.SetOutput(io.Discard)
+	log.SetFormatter(&logrus.JSONFormatter{})
+	g.log = log
+	g.opts.LogAllowed = true
+	return g
+}
+
+// BenchmarkDecide measures the request pipeline in process: route, decode,
 // normalise, evaluate and build the answer.
 func BenchmarkDecide(b *testing.B) {
-	cases := []struct {
-		name string
-		req  authorization.Request
-	}{
-		{"ping", authorization.Request{RequestMethod: "HEAD", RequestURI: "/_ping"}},
-		{"container-list", authorization.Request{RequestMethod: "GET", RequestURI: "/v1.41/containers/json?all=1"}},
-		{"container-inspect", authorization.Request{RequestMethod: "GET", RequestURI: "/v1.41/containers/abc/json"}},
-		{"benign-create", benchReq(b, "benign-cli-create")},
-		{"violating-create", benchReq(b, "attack-legacy-top-level-hostconfig")},
-		{"exec-create", benchReq(b, "benign-exec-nonroot")},
-	}
 	g := newTestGuard(b)
 	ctx := context.Background()
-	for _, c := range cases {
+	for _, c := range benchCases(b) {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
+			i := 0
 			for b.Loop() {
-				g.Decide(ctx, c.req)
+				g.Decide(ctx, c.at(i))
+				i++
 			}
 		})
 	}
 }
 
+// BenchmarkAuthZ measures the handler's work for one call without the
+// network: decode the AuthZ request JSON, decide, encode the answer.
+func BenchmarkAuthZ(b *testing.B) {
+	g := benchGuard(b)
+	for _, phase := range []string{"req", "res"} {
+		for _, c := range benchCases(b) {
+			b.Run(phase+"/"+c.name, func(b *testing.B) {
+				bodies := encodeRequests(b, c, phase)
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					authzCall(g, phase, bodies[i%len(bodies)])
+					i++
+				}
+			})
+		}
+	}
+}
+
+// encodeRequests prepares the JSON dockerd sends for a case: one body, or
+// a rotation of distinct ones for the uncached cases. In the response phase
+// dockerd adds the status, the headers and, for a JSON answer it still
+// holds, the answer itself: an inspect answer here for the GET cases.
+func encodeRequests(b *testing.B, c benchCase, phase string) [][]byte {
+	n := 1
+	if c.distinct != nil {
+		n = 1 << 16
+	}
+	out := make([][]byte, n)
+	for i := range out {
+		r := c.at(i)
+		if phase == "res" {
+			r.ResponseStatusCode = 200
+			r.ResponseHeaders = map[string]string{"Content-Type": "application/json", "Api-Version": "1.41"}
+			if r.RequestMethod == "GET" && r.RequestURI != "/_ping" {
+				r.ResponseBody = inspectAnswer(b)
+			}
+		}
+		raw, err := json.Marshal(r)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out[i] = raw
+	}
+	return out
+}
+
+// inspectAnswer is a container inspect answer as dockerd returns it for
+// the docker CLI's create (about 4 KiB of JSON).
+func inspectAnswer(b *testing.B) []byte {
+	b.Helper()
+	v, err := decode.Body("container.create", benchReq(b, "benign-cli-create").RequestBody)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := v.(*decode.ContainerCreate)
+	raw, err := json.Marshal(container.InspectResponse{
+		ID: strings.Repeat("0123456789abcdef", 4), Created: "2024-01-01T00:00:00.000000000Z",
+		Path: "echo", Args: []string{"hi"}, State: &container.State{Status: "created"},
+		Image: "sha256:" + strings.Repeat("ab", 32), Name: "/ci-job", Driver: "overlay2",
+		Platform: "linux", HostConfig: c.HostConfig, Config: c.Config,
+		NetworkSettings: &container.NetworkSettings{},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return raw
+}
+
+// authzCall does what go-plugins-helpers' authorization handler does for
+// one call: decode the request with UseNumber, call the plugin, encode the
+// answer with a JSON encoder.
+func authzCall(p authorization.Plugin, phase string, body []byte) []byte {
+	var req authorization.Request
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.UseNumber()
+	if err := d.Decode(&req); err != nil {
+		panic(err)
+	}
+	var res authorization.Response
+	if phase == "req" {
+		res = p.AuthZReq(req)
+	} else {
+		res = p.AuthZRes(req)
+	}
+	w := httptest.NewRecorder()
+	if err := json.NewEncoder(w).Encode(res); err != nil {
+		panic(err)
+	}
+	return w.Body.Bytes()
+}
+
+// noop allows everything: the floor any plugin pays.
+type noop struct{}
+
+func (noop) AuthZReq(authorization.Request) authorization.Response {
+	return authorization.Response{Allow: true}
+}
+func (noop) AuthZRes(authorization.Request) authorization.Response {
+	return authorization.Response{Allow: true}
+}
+
+// BenchmarkHandler calls the real plugin handler over a unix socket, as
+// dockerd does, for the guard and for a no-op plugin.
+func BenchmarkHandler(b *testing.B) {
+	for _, p := range []struct {
+		name   string
+		plugin authorization.Plugin
+	}{{"noop", noop{}}, {"guard", benchGuard(b)}} {
+		client, stop := serveUnix(b, p.plugin)
+		for _, phase := range []string{"req", "res"} {
+			for _, c := range benchCases(b) {
+				b.Run(p.name+"/"+phase+"/"+c.name, func(b *testing.B) {
+					bodies := encodeRequests(b, c, phase)
+					path := "/AuthZPlugin.AuthZReq"
+					if phase == "res" {
+						path = "/AuthZPlugin.AuthZRes"
+					}
+					b.ReportAllocs()
+					i := 0
+					for b.Loop() {
+						resp, err := client.Post("http://plugin"+path, "application/json", bytes.NewReader(bodies[i%len(bodies)]))
+						if err != nil {
+							b.Fatal(err)
+						}
+						var res authorization.Response
+						if err := json.NewDecoder(resp.Body).Decode(&res); err != nil || resp.StatusCode != 200 {
+							b.Fatalf("status %d: %v", resp.StatusCode, err)
+						}
+						resp.Body.Close()
+						i++
+					}
+				})
+			}
+		}
+		stop()
+	}
+}
+
+// BenchmarkDecisionLog is the one structured line an allowed decision
+// costs with `--log-decisions all` (the default), JSON formatter.
+// "discard" formats the line only; "file" also writes it to a file, as
+// `dood-guard serve 2>>log` does.
+func BenchmarkDecisionLog(b *testing.B) {
+	g := benchGuard(b)
+	out := g.Decide(context.Background(), benchReq(b, "benign-cli-create"))
+	f, err := os.Create(filepath.Join(b.TempDir(), "log"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	for _, w := range []struct {
+		name string
+		out  io.Writer
+	}{{"discard", io.Discard}, {"file", f}} {
+		b.Run(w.name, func(b *testing.B) {
+			g.log.(*logrus.Logger).SetOutput(w.out)
+			b.ReportAllocs()
+			for b.Loop() {
+				g.logDecision(out, 42)
+			}
+		})
+	}
+}
+
+// BenchmarkResponseDecode: what reading the response-phase request costs
+// the handler. "full" is go-plugins-helpers' decode into
+// authorization.Request (both bodies base64-decoded); "lean" reads only the
+// fields AuthZRes looks at, as a handler of its own could.
+func BenchmarkResponseDecode(b *testing.B) {
+	req := benchReq(b, "benign-cli-create")
+	req.RequestURI = "/v1.41/containers/abc/json"
+	req.RequestMethod = "GET"
+	req.RequestBody = nil
+	for _, c := range []struct {
+		name string
+		body []byte
+	}{{"inspect", inspectAnswer(b)}, {"create", nil}} {
+		r := req
+		if c.body == nil {
+			r = benchReq(b, "benign-cli-create")
+		} else {
+			r.ResponseBody = c.body
+		}
+		r.ResponseStatusCode = 200
+		raw, err := json.Marshal(r)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(c.name+"/full", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var req authorization.Request
+				d := json.NewDecoder(bytes.NewReader(raw))
+				d.UseNumber()
+				if err := d.Decode(&req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(c.name+"/lean", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var req struct {
+					RequestMethod string
+					RequestURI    string `json:"RequestUri"`
+				}
+				if err := json.Unmarshal(raw, &req); err != nil || req.RequestURI == "" {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func serveUnix(b *testing.B, p authorization.Plugin) (*http.Client, func()) {
+	sock := filepath.Join(b.TempDir(), "p.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		b.Fatal(err)
+	}
+	go authorization.NewHandler(p).Serve(l)
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+		},
+		MaxIdleConnsPerHost: 16,
+	}
+	return &http.Client{Transport: tr}, func() { tr.CloseIdleConnections(); l.Close() }
+}
+
 func benchReq(b *testing.B, name string) authorization.Request {
 	b.Helper()
 	return readHTTP(b, "testdata/"+name+".http")
+}
+
+// TestBenchCasesDecide keeps the benchmark cases honest: each decides as
+// the golden files say (benign allowed, violating denied).
+func TestBenchCasesDecide(t *testing.T) {
+	g := newTestGuard(t)
+	for _, c := range []struct {
+		file  string
+		allow bool
+	}{{"benign-cli-create", true}, {"attack-legacy-top-level-hostconfig", false}, {"benign-exec-nonroot", true}} {
+		r := g.Decide(context.Background(), readHTTP(t, "testdata/"+c.file+".http")).Response
+		if r.Allow != c.allow {
+			t.Errorf("%s: allow = %v, want %v (%s)", c.file, r.Allow, c.allow, r.Msg)
+		}
+	}
+	out := authzCall(g, "req", mustJSON(t, authorization.Request{RequestMethod: "HEAD", RequestURI: "/_ping"}))
+	if string(out) != "{\"Allow\":true}\n" {
+		t.Errorf("ping answer = %q", out)
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	raw, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
 }

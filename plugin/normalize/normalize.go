@@ -8,8 +8,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-
-	"github.com/dood-guard/dood-guard/plugin/decode"
 )
 
 // Request is what routing established about an API call.
@@ -39,6 +37,12 @@ type Options struct {
 
 // Input builds the document handed to the policy. body is the value decode
 // produced for the endpoint, or nil when the request carries none.
+//
+// The document's "body" member is already an OPA value (an ast.Value: the
+// typed body encoded once by encoding/json, which makes its field names
+// canonical, and read straight into OPA terms); every other member is a plain
+// JSON value. ast.InterfaceToValue passes ast values through, so the whole
+// document converts as before, without re-encoding the body.
 func Input(req Request, body any, opts Options) (map[string]any, error) {
 	in := map[string]any{
 		"phase":             req.Phase,
@@ -66,56 +70,22 @@ func Input(req Request, body any, opts Options) (map[string]any, error) {
 	return in, nil
 }
 
-func canonical(req Request, body any, opts Options) (canon any, facts map[string]any, err error) {
-	switch b := body.(type) {
-	case *decode.ContainerCreate:
-		m, err := toMap(b.Config)
-		if err != nil {
-			return nil, nil, err
-		}
-		if m["HostConfig"], err = toValue(b.HostConfig); err != nil {
-			return nil, nil, err
-		}
-		if m["NetworkingConfig"], err = toValue(b.NetworkingConfig); err != nil {
-			return nil, nil, err
-		}
-		facts, err := containerFacts(b.HostConfig, req.APIVersion, opts)
-		return m, facts, err
-	case *decode.ContainerStart:
-		hc, err := toValue(b.HostConfig)
-		if err != nil {
-			return nil, nil, err
-		}
-		facts, err := containerFacts(b.HostConfig, req.APIVersion, opts)
-		return map[string]any{"HostConfig": hc}, facts, err
-	}
-	v, err := toValue(body)
-	if err != nil {
-		return nil, nil, err
-	}
-	if m, ok := v.(map[string]any); ok {
-		redact(req.Endpoint, m)
-	}
-	facts, err = endpointFacts(req.Endpoint, body)
-	return v, facts, err
-}
-
-// redact drops secret material a policy has no business reading and that
-// must never reach a decision log.
-func redact(endpoint string, m map[string]any) {
+// redacted says which keys of an endpoint's body are dropped: secret
+// material a policy has no business reading and that must never reach a
+// decision log. nil keeps everything.
+func redacted(endpoint string) func(key string) bool {
 	switch endpoint {
 	case "secret.create", "secret.update", "config.create", "config.update":
-		delete(m, "Data")
+		return func(k string) bool { return k == "Data" }
 	case "swarm.join":
-		delete(m, "JoinToken")
+		return func(k string) bool { return k == "JoinToken" }
 	case "swarm.unlock":
-		delete(m, "UnlockKey")
+		return func(k string) bool { return k == "UnlockKey" }
 	case "image.push":
 		// A legacy push body is registry credentials and nothing else.
-		for k := range m {
-			delete(m, k)
-		}
+		return func(string) bool { return true }
 	}
+	return nil
 }
 
 // toValue re-encodes a typed value into plain JSON values, so the policy
@@ -132,18 +102,6 @@ func toValue(v any) (any, error) {
 		return nil, fmt.Errorf("re-decode body: %w", err)
 	}
 	return out, nil
-}
-
-func toMap(v any) (map[string]any, error) {
-	out, err := toValue(v)
-	if err != nil {
-		return nil, err
-	}
-	m, ok := out.(map[string]any)
-	if !ok {
-		m = map[string]any{}
-	}
-	return m, nil
 }
 
 func stringMap(m map[string]string) map[string]any {

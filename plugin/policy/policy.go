@@ -3,6 +3,7 @@
 package policy
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/dood-guard/dood-guard/policies"
+	"github.com/open-policy-agent/opa/v1/ast"
 	"sigs.k8s.io/yaml"
 )
 
@@ -22,21 +24,42 @@ type Source struct {
 	Origin string
 }
 
+// Options say what to load.
+type Options struct {
+	// Policies are .rego files or directories that replace the embedded
+	// library; none means the embedded library.
+	Policies []string
+	// Rules are directories of a team's own rule packages, added beside the
+	// policy (package dood.rules.<name>, a package of its own).
+	Rules []string
+	// Data is a JSON or YAML file merged over the embedded default data.
+	Data string
+	// Profile, when set, overrides data.guard.profile.
+	Profile string
+}
+
 // Load reads the modules at paths (.rego files, or directories searched
 // recursively; *_test.rego files are skipped), or the embedded library when
 // paths is empty, and merges the data file at dataPath (JSON or YAML) over
 // the embedded default data.
 func Load(paths []string, dataPath string) (*Source, error) {
+	return LoadOptions(Options{Policies: paths, Data: dataPath})
+}
+
+// LoadOptions loads a policy as Options say: the policy (embedded or
+// replaced), a team's rule directories beside it, and the data document
+// (defaults, the data file, then the profile), validated.
+func LoadOptions(o Options) (*Source, error) {
 	src := &Source{Modules: map[string]string{}, Origin: "embedded"}
-	if len(paths) == 0 {
+	if len(o.Policies) == 0 {
 		mods, err := policies.Modules()
 		if err != nil {
 			return nil, fmt.Errorf("embedded policy: %w", err)
 		}
 		src.Modules = mods
 	} else {
-		src.Origin = strings.Join(paths, ",")
-		for _, p := range paths {
+		src.Origin = strings.Join(o.Policies, ",")
+		for _, p := range o.Policies {
 			if err := readModules(p, src.Modules); err != nil {
 				return nil, err
 			}
@@ -45,6 +68,27 @@ func Load(paths []string, dataPath string) (*Source, error) {
 			return nil, fmt.Errorf("no .rego files in %s", src.Origin)
 		}
 	}
+	if len(o.Rules) > 0 {
+		rules, _, err := LoadRules(o.Rules, src.Modules)
+		if err != nil {
+			return nil, err
+		}
+		for name, m := range rules {
+			src.Modules[name] = m
+		}
+		src.Origin += "+rules:" + strings.Join(o.Rules, ",")
+	}
+	data, err := LoadData(o.Data, o.Profile)
+	if err != nil {
+		return nil, err
+	}
+	src.Data = data
+	return src, nil
+}
+
+// LoadData builds the data document: the embedded defaults, the data file
+// merged over them, then the profile (when not empty) over both; validated.
+func LoadData(dataPath, profile string) (map[string]any, error) {
 	data, err := policies.DefaultData()
 	if err != nil {
 		return nil, fmt.Errorf("embedded data: %w", err)
@@ -56,11 +100,105 @@ func Load(paths []string, dataPath string) (*Source, error) {
 		}
 		data = Merge(data, extra)
 	}
+	if profile != "" {
+		data = Merge(data, map[string]any{"guard": map[string]any{"profile": profile}})
+	}
 	if err := ValidateData(data); err != nil {
 		return nil, fmt.Errorf("policy data: %w", err)
 	}
-	src.Data = data
-	return src, nil
+	return data, nil
+}
+
+// LoadRules reads a team's rule directories: every .rego module below them
+// (tests apart), and every *_test.rego, by file path. Each module must be
+// in a package data.dood.rules.<name>[.…] that none of the base modules
+// use: a team's rules add violations, and cannot redefine (or widen) a
+// library helper by sharing its package.
+func LoadRules(dirs []string, base map[string]string) (modules, tests map[string]string, err error) {
+	modules, tests = map[string]string{}, map[string]string{}
+	for _, dir := range dirs {
+		info, err := os.Stat(dir)
+		if err != nil {
+			return nil, nil, fmt.Errorf("rules: %w", err)
+		}
+		if !info.IsDir() {
+			return nil, nil, fmt.Errorf("rules: %s is not a directory", dir)
+		}
+		err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return fmt.Errorf("rules: %w", err)
+			}
+			if d.IsDir() || !strings.HasSuffix(p, ".rego") {
+				return nil
+			}
+			if strings.HasSuffix(p, "_test.rego") {
+				return readModule(p, tests)
+			}
+			return readModule(p, modules)
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	if len(modules) == 0 && len(tests) == 0 {
+		return nil, nil, fmt.Errorf("rules: no .rego files in %s", strings.Join(dirs, ", "))
+	}
+	reserved, err := packages(base)
+	if err != nil {
+		return nil, nil, err
+	}
+	var errs []error
+	for _, name := range sortedKeys(modules) {
+		pkg, err := packageOf(name, modules[name])
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		parts := strings.Split(pkg, ".")
+		switch {
+		case len(parts) < 4 || parts[0] != "data" || parts[1] != "dood" || parts[2] != "rules":
+			errs = append(errs, fmt.Errorf("rules: %s: package %s: a team's rules go in package dood.rules.<name>", name, strings.TrimPrefix(pkg, "data.")))
+		case reserved[strings.Join(parts[:4], ".")]:
+			errs = append(errs, fmt.Errorf("rules: %s: package %s belongs to the policy; put a team's rules in a package of their own (dood.rules.<team>)", name, strings.TrimPrefix(pkg, "data.")))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, err
+	}
+	return modules, tests, nil
+}
+
+// packages lists the dood.rules.<name> packages the base modules define.
+func packages(mods map[string]string) (map[string]bool, error) {
+	out := map[string]bool{}
+	for _, name := range sortedKeys(mods) {
+		pkg, err := packageOf(name, mods[name])
+		if err != nil {
+			return nil, err
+		}
+		parts := strings.Split(pkg, ".")
+		if len(parts) >= 4 && parts[1] == "dood" && parts[2] == "rules" {
+			out[strings.Join(parts[:4], ".")] = true
+		}
+	}
+	return out, nil
+}
+
+func packageOf(name, src string) (string, error) {
+	m, err := ast.ParseModuleWithOpts(name, src, ast.ParserOptions{RegoVersion: ast.RegoV1})
+	if err != nil {
+		return "", fmt.Errorf("rules: %w", err)
+	}
+	return m.Package.Path.String(), nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func readModules(root string, into map[string]string) error {

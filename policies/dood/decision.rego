@@ -22,13 +22,10 @@ violations := [{"id": t[0], "msg": t[2], "path": t[1]} |
 	some t in sort([[v.id, v.path, v.msg] | some v in reported])
 ]
 
-disabled contains id if {
-	some id in data.guard.disabled_rules
-	is_string(id)
-}
+disabled := {id | some id in data.guard.disabled_rules; is_string(id)}
 
 reported contains v if {
-	some v in collected
+	some [_, v] in collected
 	well_formed(v)
 	not disabled[v.id]
 }
@@ -40,12 +37,13 @@ reported contains {
 	"msg": sprintf("rule package dood.rules.%s produced a malformed violation", [group]),
 	"path": "",
 } if {
-	some group
-	some v in data.dood.rules[group].violation
+	some [group, v] in collected
 	not well_formed(v)
 }
 
-collected contains v if {
+# collected holds every rule package's violations, with the package, in one
+# complete rule: the rule packages are evaluated once per request.
+collected := {[group, v] |
 	some group
 	some v in data.dood.rules[group].violation
 }

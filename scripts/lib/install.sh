@@ -24,6 +24,8 @@ dg_missing_pkgs() {
 	command -v unshare >/dev/null 2>&1 || pkgs+=(util-linux)
 	command -v tar >/dev/null 2>&1 || pkgs+=(tar)
 	command -v curl >/dev/null 2>&1 || pkgs+=(curl)
+	# scripts/install.sh edits daemon.json with jq (managed-mode integration run).
+	command -v jq >/dev/null 2>&1 || pkgs+=(jq)
 	printf '%s\n' "${pkgs[@]}"
 }
 

@@ -9,20 +9,21 @@ package dood.rules.api
 #   "container.archive.*" (docs/input.md and plugin/route list the names).
 # custom:
 #   id: DG-API-001
-#   endpoints: any
+#   endpoints: every endpoint
 #   why: >-
 #     Some hosts need none of an API area (plugins, swarm, image load,
 #     builds); refusing it outright removes whatever escape it may hold that
 #     no rule knows yet.
 #   allow_by: remove the entry from guard.denied_endpoints
 violation contains {"id": "DG-API-001", "msg": msg, "path": ""} if {
+	data.guard.denied_endpoints != []
 	input.endpoint != ""
 	some c in candidates
 	c in denied
 	msg := sprintf("endpoint %s is switched off on this host (guard.denied_endpoints: %s)", [input.endpoint, c])
 }
 
-denied contains e if some e in data.guard.denied_endpoints
+denied := {e | some e in data.guard.denied_endpoints}
 
 # The endpoint name and its group wildcards: container.archive.put gives
 # container.archive.put, container.* and container.archive.*.

@@ -16,7 +16,7 @@ test_denied_endpoint_groups if {
 	fx.ids(put_archive) == {"DG-API-001"} with data.guard.denied_endpoints as ["container.*"]
 	fx.ids(put_archive) == {"DG-API-001"} with data.guard.denied_endpoints as ["container.archive.*"]
 	fx.ids(fx.cli_create) == {"DG-API-001"} with data.guard.denied_endpoints as ["container.*"]
-	fx.ids(fx.plugin_request("plugin.enable", "x/y")) == {"DG-API-001"} with data.guard.denied_endpoints as ["plugin.*"]
+	fx.ids(fx.plugin_request("plugin.disable", "x/y")) == {"DG-API-001"} with data.guard.denied_endpoints as ["plugin.*"]
 }
 
 test_other_endpoints_unaffected if {

@@ -4,8 +4,6 @@
 # the guard itself (DG-BODY-003).
 package dood.rules.build
 
-import data.dood.lib
-
 # METADATA
 # title: Remote URL fetched by the daemon
 # description: >-
@@ -26,6 +24,7 @@ import data.dood.lib
 #     send the context (or the image tarball) in the request body instead,
 #     or list DG-BUILD-001 in guard.disabled_rules
 violation contains {"id": "DG-BUILD-001", "msg": f.msg, "path": f.path} if {
+	input.endpoint in {"build", "image.create"}
 	some f in remote_fetches
 }
 
@@ -65,7 +64,8 @@ remote_fetches contains {"msg": msg, "path": "query.fromSrc"} if {
 #     builder the guard can judge), or list DG-BUILD-002 in
 #     guard.disabled_rules
 violation contains {"id": "DG-BUILD-002", "msg": f.msg, "path": f.path} if {
-	lib.restricted
+	data.guard.profile == "restricted"
+	input.endpoint in {"session", "grpc", "build"}
 	some f in buildkit
 }
 

@@ -1,8 +1,6 @@
 # Capabilities added to a container or a service's tasks.
 package dood.rules.capabilities
 
-import data.dood.lib
-
 # METADATA
 # title: Dangerous added capability
 # description: >-
@@ -24,6 +22,7 @@ import data.dood.lib
 #     guard.dangerous_capabilities), or list DG-CAP-001 in
 #     guard.disabled_rules
 violation contains {"id": "DG-CAP-001", "msg": msg, "path": c.path} if {
+	input.endpoint in {"container.create", "container.start", "service.create", "service.update"}
 	some c in input.facts.capabilities.add
 	c.value in data.guard.dangerous_capabilities
 	not c.value in data.guard.allowed_capabilities
@@ -51,7 +50,8 @@ refusal(cap) := sprintf("adding capability %s is not allowed", [cap]) if cap != 
 #     list the capability in guard.allowed_capabilities, or list DG-CAP-002
 #     in guard.disabled_rules
 violation contains {"id": "DG-CAP-002", "msg": msg, "path": c.path} if {
-	lib.restricted
+	data.guard.profile == "restricted"
+	input.endpoint in {"container.create", "container.start", "service.create", "service.update"}
 	some c in input.facts.capabilities.add
 	not c.value in data.guard.allowed_capabilities
 	msg := sprintf("adding capability %s is not allowed in the restricted profile; drop it, or ask for it to be listed in guard.allowed_capabilities", [c.value])

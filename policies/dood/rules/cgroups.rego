@@ -16,6 +16,7 @@ package dood.rules.cgroups
 #     controllers differ from the daemon's.
 #   allow_by: list DG-CGRP-001 in guard.disabled_rules
 violation contains {"id": "DG-CGRP-001", "msg": f.msg, "path": f.path} if {
+	input.endpoint in {"container.create", "container.start", "build"}
 	some f in cgroup_parents
 }
 

@@ -18,6 +18,7 @@ package dood.rules.checkpoints
 #     use the container's own checkpoint directory (omit the option), or
 #     list DG-CKPT-001 in guard.disabled_rules
 violation contains {"id": "DG-CKPT-001", "msg": msg, "path": f.path} if {
+	input.endpoint in {"checkpoint.create", "checkpoint.list", "checkpoint.delete", "container.start"}
 	some f in checkpoint_dirs
 	msg := sprintf("checkpoint directory %q is not allowed: the daemon reads, writes and removes it on the host as root; omit it to use the container's own", [f.value])
 }

@@ -15,6 +15,7 @@ package dood.rules.devices
 #     device below it.
 #   allow_by: list DG-DEV-001 in guard.disabled_rules
 violation contains {"id": "DG-DEV-001", "msg": sprintf("host device %s is not allowed", [d.path_on_host]), "path": d.path} if {
+	input.endpoint in {"container.create", "container.start"}
 	some d in input.facts.devices
 }
 
@@ -29,6 +30,7 @@ violation contains {"id": "DG-DEV-001", "msg": sprintf("host device %s is not al
 #     with mknod (which Docker grants by default), e.g. the host's disks.
 #   allow_by: list DG-DEV-002 in guard.disabled_rules
 violation contains {"id": "DG-DEV-002", "msg": sprintf("device cgroup rule %q is not allowed", [r.value]), "path": r.path} if {
+	input.endpoint in {"container.create", "container.start"}
 	some r in input.facts.device_cgroup_rules
 }
 
@@ -47,6 +49,7 @@ violation contains {"id": "DG-DEV-002", "msg": sprintf("device cgroup rule %q is
 #     own.
 #   allow_by: list DG-DEV-003 in guard.disabled_rules (hosts that run GPU jobs)
 violation contains {"id": "DG-DEV-003", "msg": msg, "path": r.path} if {
+	input.endpoint in {"container.create", "container.start"}
 	some r in input.facts.device_requests
 	msg := sprintf("device request for driver %q is not allowed: it hands host devices to the container", [driver(r.driver)])
 }

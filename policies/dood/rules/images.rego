@@ -25,6 +25,7 @@ import data.dood.lib
 #     (build, image.load, image.tag, container.commit) for a closed set.
 #   allow_by: add a pattern to guard.allowed_images
 violation contains {"id": "DG-IMG-001", "msg": msg, "path": r.path} if {
+	input.endpoint in {"container.create", "service.create", "service.update", "image.create"}
 	count(data.guard.allowed_images) > 0
 	some r in references
 	not allowed(r.value)

@@ -28,6 +28,7 @@ import data.dood.lib
 #     add the path (or a tree holding it) to guard.allowed_bind_paths, or list
 #     DG-MNT-001 in guard.disabled_rules
 violation contains {"id": "DG-MNT-001", "msg": msg, "path": m.path} if {
+	input.endpoint in {"container.create", "container.start", "service.create", "service.update"}
 	some m in input.facts.mounts
 	m.type == "bind"
 	msg := bind_refusal(m)
@@ -35,73 +36,85 @@ violation contains {"id": "DG-MNT-001", "msg": msg, "path": m.path} if {
 
 # The source as written is judged first; the host path only when it
 # differs.
-bind_refusal(m) := path_refusal(m.source) if {
+bind_refusal(m) := msg if {
 	not allowed_bind(m.source)
-	path_refusal(m.source)
-} else := sprintf("bind mount of host path %s is not allowed: it resolves to %s on the host, and %s", [m.source, host, exposure(host)]) if {
+	msg := path_refusal(m.source)
+} else := msg if {
 	host := host_source(m)
 	host != m.source
 	not allowed_bind(host)
-	exposure(host)
+	msg := sprintf("bind mount of host path %s is not allowed: it resolves to %s on the host, and %s", [m.source, host, exposure(host)])
 }
 
 # host_source is where the host resolves a bind source; the source itself
 # when the guard does not resolve (or the input predates the fact).
 host_source(m) := object.get(m, "host_source", m.source)
 
-# allowed_keys are the clean guard.allowed_bind_paths as dir keys; a rule,
-# so it is built once per evaluation.
-allowed_keys contains lib.dir_key(a) if {
-	some a in data.guard.allowed_bind_paths
-	lib.clean_absolute(a)
-}
-
+# allowed_bind(src): src, a clean path, is a path of
+# guard.allowed_bind_paths or lies below one. Ancestors are looked up in the
+# data lists directly: building a set from them would cost more, on every
+# request, than a few scans.
 allowed_bind(src) if {
 	lib.clean_absolute(src)
-	key := lib.dir_key(src)
-	some k in allowed_keys
-	startswith(key, k)
+	some a in ancestors(src)
+	a in data.guard.allowed_bind_paths
 }
 
-# protected_keys maps each protected path's dir_key to the path; a rule, so
-# it is built once per evaluation, not once per mount.
-protected_keys[lib.dir_key(p)] := p if {
-	some p in protected
+protected_path(p) if p in data.guard.protected_paths
+
+protected_path(p) if p in data.guard.extra_protected_paths
+
+# ancestors(p) lists a clean path and every directory above it, from "/"
+# down: "/srv/ci" gives "/", "/srv", "/srv/ci". Looking these up in a set
+# costs a few steps per bind, where comparing with every protected path
+# would cost a pass over them.
+ancestors("/") := ["/"]
+
+ancestors(p) := array.concat(["/"], [concat("/", array.slice(parts, 0, i)) |
+	some i in numbers.range(2, count(parts))
+]) if {
+	p != "/"
+	parts := split(p, "/")
 }
 
-protected contains p if some p in data.guard.protected_paths
+# below(src) lists the protected paths strictly below a clean path, in
+# sorted order. It is only built for a message: exposes() decides with a
+# builtin, so a harmless source costs no pass over the protected paths in
+# Rego.
+below("/") := sort([p | some p in all_protected; p != "/"])
 
-protected contains p if some p in data.guard.extra_protected_paths
-
-# Protected paths strictly below the source, docker sockets first.
-exposed(src) := array.concat(
-	[p | some k, p in protected_keys; startswith(k, key); k != key; endswith(p, "/docker.sock")],
-	[p | some k, p in protected_keys; startswith(k, key); k != key; not endswith(p, "/docker.sock")],
-) if {
-	key := lib.dir_key(src)
+below(src) := sort([p | some p in all_protected; startswith(p, prefix)]) if {
+	src != "/"
+	prefix := concat("", [src, "/"])
 }
 
-# Protected paths that are the source or hold it.
-holding(src) := [p | some k, p in protected_keys; startswith(key, k)] if {
-	key := lib.dir_key(src)
+all_protected := array.concat(data.guard.protected_paths, data.guard.extra_protected_paths)
+
+# exposes(src) holds when a protected path lies strictly below src.
+exposes("/") if count(all_protected) > 0
+
+exposes(src) if {
+	src != "/"
+	strings.any_prefix_match(all_protected, concat("", [src, "/"]))
 }
 
 path_refusal(src) := sprintf("bind mount source %q is not allowed: it is not a clean absolute path", [src]) if {
 	not lib.clean_absolute(src)
 } else := sprintf("bind mount of host path %s is not allowed: %s", [src, exposure(src)])
 
-# exposure says why a clean path is protected; undefined when it is not.
-exposure(src) := sprintf("it exposes %s", [exposed(src)[0]]) if {
-	count(exposed(src)) > 0
-} else := sprintf("%s is a protected host path", [most_specific(holding(src))]) if {
-	count(holding(src)) > 0
+# exposure says why a clean path is protected; undefined when it is not. A
+# path holding protected paths names one (a docker socket first); a path
+# that is or lies below protected paths names the deepest of them.
+exposure(src) := sprintf("it exposes %s", [first_exposed(below(src))]) if {
+	exposes(src)
+} else := sprintf("%s is a protected host path", [holders[count(holders) - 1]]) if {
+	holders := [a | some a in ancestors(src); protected_path(a)]
+	count(holders) > 0
 }
 
-# most_specific picks the deepest of the protected paths holding a source:
-# they all lie on one line from "/", so the longest is the deepest.
-most_specific(paths) := p if {
-	longest := max({count(q) | some q in paths})
-	p := min({q | some q in paths; count(q) == longest})
+first_exposed(paths) := p if {
+	sockets := [q | some q in paths; endswith(q, "/docker.sock")]
+	p := array.concat(sockets, paths)[0]
 }
 
 # METADATA
@@ -125,6 +138,7 @@ most_specific(paths) := p if {
 #     add the filesystem type to guard.allowed_local_volume_types (device
 #     mounts), or list DG-MNT-002 in guard.disabled_rules
 violation contains {"id": "DG-MNT-002", "msg": msg, "path": m.path} if {
+	input.endpoint in {"container.create", "container.start", "service.create", "service.update", "volume.create"}
 	some m in input.facts.mounts
 	m.type == "volume"
 	object.get(m, "driver", "") in {"", "local"}
@@ -173,6 +187,7 @@ opt(opts, key) := v if {
 #     list the socket's host path (as the host resolves it) in
 #     guard.allowed_sockets, or list DG-MNT-003 in guard.disabled_rules
 violation contains {"id": "DG-MNT-003", "msg": msg, "path": m.path} if {
+	input.endpoint in {"container.create", "container.start"}
 	some m in input.facts.mounts
 	m.type == "bind"
 	m.host_kind == "socket"
@@ -204,6 +219,7 @@ socket_refusal(src, host) := sprintf("bind mount of %s is not allowed: it resolv
 #     create the directory beforehand, add a tree holding it to
 #     guard.allowed_bind_paths, or list DG-MNT-004 in guard.disabled_rules
 violation contains {"id": "DG-MNT-004", "msg": msg, "path": m.path} if {
+	input.endpoint in {"container.create", "container.start", "service.create", "service.update"}
 	some m in input.facts.mounts
 	m.type == "bind"
 	m.create_mountpoint == true
@@ -233,7 +249,8 @@ outside_allowed(m) if not allowed_bind(host_source(m))
 #     declare the volumes in the request instead, use the baseline profile,
 #     or list DG-MNT-005 in guard.disabled_rules
 violation contains {"id": "DG-MNT-005", "msg": msg, "path": v.path} if {
-	lib.restricted
+	data.guard.profile == "restricted"
+	input.endpoint in {"container.create", "container.start"}
 	some v in input.facts.volumes_from
 	msg := sprintf("VolumesFrom %s is not allowed in the restricted profile: it copies mounts the guard cannot judge; declare the volumes instead", [v.value])
 }
@@ -256,7 +273,8 @@ violation contains {"id": "DG-MNT-005", "msg": msg, "path": v.path} if {
 #     add the tree to guard.allowed_bind_paths, or list DG-MNT-006 in
 #     guard.disabled_rules
 violation contains {"id": "DG-MNT-006", "msg": msg, "path": m.path} if {
-	lib.restricted
+	data.guard.profile == "restricted"
+	input.endpoint in {"container.create", "container.start", "service.create", "service.update"}
 	some m in input.facts.mounts
 	m.type == "bind"
 	outside_allowed(m)

@@ -20,6 +20,7 @@ import data.dood.lib
 #     ipc, uts, user and cgroup namespaces drop the corresponding isolation.
 #   allow_by: list DG-NS-001 in guard.disabled_rules
 violation contains {"id": "DG-NS-001", "msg": f.msg, "path": f.path} if {
+	input.endpoint in {"container.create", "container.start", "service.create", "service.update", "build"}
 	some f in host_namespaces
 }
 
@@ -70,6 +71,7 @@ host_namespaces contains {"msg": "builds with networkmode=host are not allowed: 
 #     guard.allowed_namespace_joins, or list DG-NS-002 in
 #     guard.disabled_rules
 violation contains {"id": "DG-NS-002", "msg": msg, "path": j.path} if {
+	input.endpoint in {"container.create", "container.start", "build"}
 	some j in joins
 	not join_allowed[j.namespace]
 	msg := sprintf("joining the %s namespace of another container (%s) is not allowed: the guard cannot see what that container shares with the host", [j.namespace, j.mode])
@@ -85,6 +87,8 @@ joins contains {"namespace": "network", "mode": input.query.networkmode, "path":
 	startswith(input.query.networkmode, "container:")
 }
 
-join_allowed contains ns if some ns in data.guard.allowed_namespace_joins
+join_allowed := {ns | some ns in data.guard.allowed_namespace_joins} | baseline_joins
 
-join_allowed contains "network" if not lib.restricted
+baseline_joins := {"network"} if {
+	not lib.restricted
+} else := set()

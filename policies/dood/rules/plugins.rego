@@ -11,10 +11,13 @@ import data.dood.lib
 #   body) are not empty, and a swarm service that installs a plugin
 #   (TaskTemplate.PluginSpec), unless the plugin's remote reference matches
 #   guard.allowed_plugins. Every privilege counts: host network or pid/ipc
-#   namespace, a host mount, a device, all devices, capabilities.
+#   namespace, a host mount, a device, all devices, capabilities. Also
+#   refuses enabling a plugin not listed there: the request does not show
+#   the privileges the plugin runs with, and a plugin installed before the
+#   guard (or by the host's admin, disabled) may hold any.
 # custom:
 #   id: DG-PLUGIN-001
-#   endpoints: plugin pull, plugin upgrade, service create/update
+#   endpoints: plugin pull, plugin upgrade, plugin enable, service create/update
 #   why: >-
 #     A managed plugin runs as root in the host's view with the mounts,
 #     devices, capabilities and namespaces it declares. The list a client
@@ -25,6 +28,7 @@ import data.dood.lib
 #     list the plugin's repository (or registry/prefix/*) in
 #     guard.allowed_plugins, or list DG-PLUGIN-001 in guard.disabled_rules
 violation contains {"id": "DG-PLUGIN-001", "msg": f.msg, "path": f.path} if {
+	input.endpoint in {"plugin.pull", "plugin.upgrade", "plugin.enable", "service.create", "service.update"}
 	some f in privileged_installs
 }
 
@@ -41,6 +45,12 @@ privileged_installs contains {"msg": msg, "path": p.path} if {
 	p := input.facts.plugin
 	not allowed_plugin(p.remote)
 	msg := sprintf("a service that installs plugin %q is not allowed: the plugin would run as root on every node with the privileges it declares", [p.remote])
+}
+
+privileged_installs contains {"msg": msg, "path": ""} if {
+	input.endpoint == "plugin.enable"
+	not allowed_plugin(input.params.name)
+	msg := sprintf("enabling plugin %q is not allowed: the guard cannot see the privileges it would run with as root; ask for it to be listed in guard.allowed_plugins", [input.params.name])
 }
 
 allowed_plugin(remote) if {
@@ -117,6 +127,7 @@ violation contains {"id": "DG-PLUGIN-003", "msg": msg, "path": ""} if {
 #     guard.exempt_users; listing DG-PLUGIN-004 in guard.disabled_rules lets
 #     every socket holder turn the guard off
 violation contains {"id": "DG-PLUGIN-004", "msg": msg, "path": ""} if {
+	input.endpoint in {"plugin.enable", "plugin.disable", "plugin.delete", "plugin.set", "plugin.upgrade", "plugin.push", "plugin.pull", "plugin.create"}
 	some name in targets
 	self_target(name)
 	msg := sprintf("plugin %q may be dood-guard itself: the authorization plugin cannot be disabled, removed, replaced or reconfigured through the API it guards", [name])
@@ -138,7 +149,7 @@ pull_name := input.query.name if {
 	input.query.name != ""
 } else := object.get(input.query, "remote", "")
 
-self_repos contains lib.ref(lower(n)).name if some n in data.guard.self_names
+self_repos := {lib.ref(lower(n)).name | some n in data.guard.self_names}
 
 self_target(name) if lib.ref(lower(name)).name in self_repos
 
@@ -162,12 +173,10 @@ self_target(name) if lib.hex_id(lower(name))
 #     use the baseline profile, or list DG-PLUGIN-005 in
 #     guard.disabled_rules
 violation contains {"id": "DG-PLUGIN-005", "msg": msg, "path": ""} if {
-	lib.restricted
-	input.endpoint in plugin_changes
+	data.guard.profile == "restricted"
+	input.endpoint in {
+		"plugin.pull", "plugin.create", "plugin.enable", "plugin.disable",
+		"plugin.delete", "plugin.set", "plugin.upgrade", "plugin.push",
+	}
 	msg := sprintf("%s is not allowed in the restricted profile: plugins are managed by the host's admin", [input.endpoint])
-}
-
-plugin_changes := {
-	"plugin.pull", "plugin.create", "plugin.enable", "plugin.disable",
-	"plugin.delete", "plugin.set", "plugin.upgrade", "plugin.push",
 }

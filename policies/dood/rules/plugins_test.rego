@@ -121,8 +121,18 @@ test_self_names_are_data if {
 	fx.ids(inp) == {"DG-PLUGIN-004"} with data.guard.self_names as ["registry.corp/sec/authz", "sec/authz"]
 }
 
+test_enable_needs_an_allowed_plugin if {
+	fx.decide(fx.plugin_request("plugin.enable", "vieux/sshfs")).violations == [{
+		"id": "DG-PLUGIN-001",
+		"msg": "enabling plugin \"vieux/sshfs\" is not allowed: the guard cannot see the privileges it would run with as root; ask for it to be listed in guard.allowed_plugins",
+		"path": "",
+	}]
+	fx.ids(fx.plugin_request("plugin.enable", "vieux/sshfs:latest")) == set() with data.guard.allowed_plugins as ["vieux/sshfs"]
+	fx.ids(fx.plugin_request("plugin.enable", "dood-guard")) == {"DG-PLUGIN-001", "DG-PLUGIN-004"}
+}
+
 test_other_plugins_can_be_managed if {
-	every endpoint in ["plugin.enable", "plugin.disable", "plugin.delete", "plugin.push"] {
+	every endpoint in ["plugin.disable", "plugin.delete", "plugin.push"] {
 		fx.ids(fx.plugin_request(endpoint, "vieux/sshfs")) == set()
 	}
 	fx.ids(fx.request("GET", "plugin.list", "/plugins", {}, {})) == set()
@@ -133,11 +143,11 @@ test_other_plugins_can_be_managed if {
 # DG-PLUGIN-005
 
 test_restricted_refuses_plugin_changes if {
-	fx.decide_restricted(fx.plugin_request("plugin.enable", "vieux/sshfs")).violations == [{
-		"id": "DG-PLUGIN-005",
-		"msg": "plugin.enable is not allowed in the restricted profile: plugins are managed by the host's admin",
-		"path": "",
-	}]
+	fx.violations_restricted(fx.plugin_request("plugin.disable", "vieux/sshfs"), "DG-PLUGIN-005") == {[
+		"plugin.disable is not allowed in the restricted profile: plugins are managed by the host's admin",
+		"",
+	]}
+	fx.ids_restricted(fx.plugin_request("plugin.enable", "vieux/sshfs")) == {"DG-PLUGIN-001", "DG-PLUGIN-005"}
 	fx.ids_restricted(fx.plugin_pull("x/y", "", [])) == {"DG-PLUGIN-005"}
 	fx.ids_restricted(fx.request("GET", "plugin.list", "/plugins", {}, {})) == set()
 }

@@ -14,7 +14,7 @@ package dood.rules.privileged
 #     seccomp, AppArmor or SELinux confinement; root in it is root on the host.
 #   allow_by: list DG-PRIV-001 in guard.disabled_rules
 violation contains {"id": "DG-PRIV-001", "msg": "privileged containers are not allowed", "path": p.path} if {
-	input.endpoint != "exec.create"
+	input.endpoint in {"container.create", "container.start"}
 	p := input.facts.privileged
 	p.value == true
 }

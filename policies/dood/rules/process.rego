@@ -20,6 +20,7 @@ import data.dood.lib
 #     in /proc.
 #   allow_by: list DG-WD-001 in guard.disabled_rules
 violation contains {"id": "DG-WD-001", "msg": msg, "path": w.path} if {
+	input.endpoint in {"container.create", "exec.create", "service.create", "service.update"}
 	some w in working_dirs
 	escape_shape(lib.segments(w.value))
 	msg := sprintf("working directory %q is not allowed: it reaches open file descriptors or other roots through /proc (the CVE-2024-21626 shape); use a directory of the image", [w.value])
@@ -65,7 +66,8 @@ escape_shape(segs) if ".." in segs
 #     set User to a non-root user, use the baseline profile, or list
 #     DG-USER-001 in guard.disabled_rules
 violation contains {"id": "DG-USER-001", "msg": msg, "path": u.path} if {
-	lib.restricted
+	data.guard.profile == "restricted"
+	input.endpoint in {"container.create", "exec.create"}
 	some u in users
 	lib.root_user(u.value)
 	msg := sprintf("running as root (User %q) is not allowed in the restricted profile: set User to a non-root user such as 1000:1000", [u.value])

@@ -20,6 +20,7 @@ import data.dood.lib
 #     unshare, open_by_handle_at...) behind most container escapes.
 #   allow_by: list DG-SEC-001 in guard.disabled_rules
 violation contains {"id": "DG-SEC-001", "msg": msg, "path": o.path} if {
+	input.endpoint in {"container.create", "container.start", "service.create", "service.update"}
 	some o in input.facts.security_options
 	o.key == "seccomp"
 	msg := seccomp_refusal(o.value)
@@ -49,6 +50,7 @@ seccomp_refusal(value) := sprintf("a seccomp profile with defaultAction %s is no
 #     and /sys paths that lead out of the container.
 #   allow_by: list DG-SEC-002 in guard.disabled_rules
 violation contains {"id": "DG-SEC-002", "msg": "apparmor=unconfined is not allowed; keep the default AppArmor profile", "path": o.path} if {
+	input.endpoint in {"container.create", "container.start", "service.create", "service.update"}
 	some o in input.facts.security_options
 	o.key == "apparmor"
 	o.value == "unconfined"
@@ -69,6 +71,7 @@ violation contains {"id": "DG-SEC-002", "msg": "apparmor=unconfined is not allow
 #     remove the type from guard.permissive_selinux_types, or list DG-SEC-003
 #     in guard.disabled_rules
 violation contains {"id": "DG-SEC-003", "msg": msg, "path": o.path} if {
+	input.endpoint in {"container.create", "container.start", "service.create", "service.update"}
 	some o in input.facts.security_options
 	msg := label_refusal(o)
 }
@@ -103,6 +106,7 @@ label_refusal(o) := "label=disable (SELinux labeling off) is not allowed" if {
 #     reboots the host; unmasked /proc/kcore and /proc/keys leak host secrets.
 #   allow_by: list DG-SEC-004 in guard.disabled_rules
 violation contains {"id": "DG-SEC-004", "msg": f.msg, "path": f.path} if {
+	input.endpoint in {"container.create", "container.start"}
 	some f in system_paths_findings
 }
 
@@ -164,6 +168,7 @@ trim_suffix_once(g) := trim_suffix(g, "/") if g != "/"
 #     list the runtime in guard.allowed_runtimes, or list DG-SEC-005 in
 #     guard.disabled_rules
 violation contains {"id": "DG-SEC-005", "msg": msg, "path": r.path} if {
+	input.endpoint in {"container.create", "container.start"}
 	r := input.facts.runtime
 	r.value != ""
 	not r.value in data.guard.allowed_runtimes

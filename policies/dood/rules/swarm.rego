@@ -5,8 +5,6 @@
 # here keep other managers from scheduling work here.
 package dood.rules.swarm
 
-import data.dood.lib
-
 # METADATA
 # title: Joining a swarm run elsewhere
 # description: >-
@@ -60,7 +58,7 @@ allowed_manager(addr) if {
 #     set swarm mode up from the host, use the baseline profile, or list
 #     DG-SWARM-002 in guard.disabled_rules
 violation contains {"id": "DG-SWARM-002", "msg": msg, "path": ""} if {
-	lib.restricted
+	data.guard.profile == "restricted"
 	input.endpoint in {"swarm.init", "swarm.join", "swarm.update", "service.create", "service.update"}
 	msg := sprintf("%s is not allowed in the restricted profile: swarm mode runs containers without authorization", [input.endpoint])
 }

@@ -1,0 +1,175 @@
+package normalize
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dood-guard/dood-guard/plugin/decode"
+	"github.com/dood-guard/dood-guard/plugin/route"
+	"github.com/open-policy-agent/opa/v1/ast"
+)
+
+// referenceBody is how the body used to be built: the typed value encoded
+// with encoding/json, decoded back into plain values, redacted, and
+// converted by ast.InterfaceToValue. canonical must build the same value.
+func referenceBody(endpoint string, body any) (ast.Value, error) {
+	var canon any
+	switch b := body.(type) {
+	case *decode.ContainerCreate:
+		v, err := toValue(b.Config)
+		if err != nil {
+			return nil, err
+		}
+		m, ok := v.(map[string]any)
+		if !ok {
+			m = map[string]any{}
+		}
+		if m["HostConfig"], err = toValue(b.HostConfig); err != nil {
+			return nil, err
+		}
+		if m["NetworkingConfig"], err = toValue(b.NetworkingConfig); err != nil {
+			return nil, err
+		}
+		canon = m
+	case *decode.ContainerStart:
+		hc, err := toValue(b.HostConfig)
+		if err != nil {
+			return nil, err
+		}
+		canon = map[string]any{"HostConfig": hc}
+	default:
+		v, err := toValue(body)
+		if err != nil {
+			return nil, err
+		}
+		if m, ok := v.(map[string]any); ok {
+			if drop := redacted(endpoint); drop != nil {
+				for k := range m {
+					if drop(k) {
+						delete(m, k)
+					}
+				}
+			}
+		}
+		canon = v
+	}
+	return ast.InterfaceToValue(canon)
+}
+
+// same is strict equality: same types, same keys, numbers spelled alike.
+func same(a, b ast.Value) bool {
+	switch x := a.(type) {
+	case ast.Null, ast.Boolean, ast.String, ast.Number:
+		return a == b
+	case *ast.Array:
+		y, ok := b.(*ast.Array)
+		if !ok || x.Len() != y.Len() {
+			return false
+		}
+		for i := range x.Len() {
+			if !same(x.Elem(i).Value, y.Elem(i).Value) {
+				return false
+			}
+		}
+		return true
+	case ast.Object:
+		y, ok := b.(ast.Object)
+		if !ok || x.Len() != y.Len() {
+			return false
+		}
+		eq := true
+		x.Foreach(func(k, v *ast.Term) {
+			w := y.Get(k)
+			if w == nil || !same(v.Value, w.Value) {
+				eq = false
+			}
+		})
+		return eq
+	}
+	return false
+}
+
+func checkCanonical(t *testing.T, endpoint string, raw []byte) {
+	t.Helper()
+	body, err := decode.Body(endpoint, raw)
+	if err != nil {
+		return
+	}
+	want, werr := referenceBody(endpoint, body)
+	// canonical also derives facts, which may fail (an invalid bind spec)
+	// while the body itself was built.
+	got, _, gerr := canonical(Request{Endpoint: endpoint, APIVersion: "1.41"}, body, Options{})
+	if (werr == nil) != (got != nil) {
+		t.Fatalf("%s %q: reference error %v, canonical error %v", endpoint, raw, werr, gerr)
+	}
+	if werr != nil {
+		return
+	}
+	if !same(want, got) || want.Compare(got) != 0 {
+		t.Fatalf("%s %q:\nreference %v\ncanonical %v", endpoint, raw, want, got)
+	}
+}
+
+var canonicalSeeds = []struct{ endpoint, body string }{
+	{"container.create", `{"Image":"x","HostConfig":{"Privileged":true,"Binds":["/:/h"],"Tmpfs":{"/run":"rw"}},"Labels":{"a":"b","\u00e9":"<&>"}}`},
+	{"container.create", `{"HostConfig":null,"Privileged":true,"CapAdd":["sys_admin"],"Cpuset":"0"}`},
+	{"container.create", `{"Env":["A=\u2028\"\\"],"StopTimeout":10,"Healthcheck":{"Interval":1000000000},"ExposedPorts":{"80/tcp":{},"53/udp":{}}}`},
+	{"container.create", `{"HostConfig":{"PortBindings":{"80/tcp":[{"HostIp":"127.0.0.1","HostPort":"8080"}]},"Memory":1e3,"CpuShares":-1,"MemorySwappiness":0}}`},
+	{"container.create", `{"NetworkingConfig":{"EndpointsConfig":{"n":{"IPAMConfig":{"IPv4Address":"10.0.0.2"},"Aliases":["a"],"MacAddress":"02:42:ac:11:00:02"}}}}`},
+	{"container.start", `{"Binds":["/:/h"],"Privileged":true}`},
+	{"container.update", `{"Memory":1024,"RestartPolicy":{"Name":"always"}}`},
+	{"exec.create", `{"User":"1000","Cmd":["sh"],"Privileged":false,"Env":null}`},
+	{"exec.start", `{"Detach":true,"Tty":false}`},
+	{"volume.create", `{"Name":"v","Driver":"local","DriverOpts":{"o":"bind","device":"/"}}`},
+	{"network.create", `{"Name":"n","Driver":"bridge","Options":{"x":"y"},"IPAM":{"Config":[{"Subnet":"10.1.0.0/16"}]}}`},
+	{"network.connect", `{"Container":"c","EndpointConfig":{"Aliases":["x"]}}`},
+	{"secret.create", `{"Name":"s","Data":"c2VjcmV0","Labels":{"a":"b"}}`},
+	{"config.update", `{"Name":"c","Data":"eA=="}`},
+	{"swarm.join", `{"RemoteAddrs":["1.2.3.4"],"JoinToken":"t"}`},
+	{"swarm.unlock", `{"UnlockKey":"k"}`},
+	{"image.push", `{"username":"u","password":"p"}`},
+	{"service.create", `{"Name":"s","TaskTemplate":{"ContainerSpec":{"Image":"x","Mounts":[{"Type":"bind","Source":"/","Target":"/h"}],"Privileges":{"NoNewPrivileges":true}}},"Mode":{"Replicated":{"Replicas":2}}}`},
+	{"plugin.set", `["DEBUG=1","x=\u00ff"]`},
+	{"plugin.pull", `[{"Name":"network","Value":["host"]}]`},
+	{"container.commit", `{"Cmd":["x"]}`},
+	{"checkpoint.create", `{"CheckpointID":"c","Exit":true}`},
+}
+
+func TestCanonicalMatchesReference(t *testing.T) {
+	for _, s := range canonicalSeeds {
+		checkCanonical(t, s.endpoint, []byte(s.body))
+	}
+	// Every golden request of the guard, through the real router.
+	files, _ := filepath.Glob("../guard/testdata/*.http")
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		head, body, _ := bytes.Cut(raw, []byte("\n\n"))
+		line, _, _ := bytes.Cut(head, []byte("\n"))
+		method, uri, _ := strings.Cut(string(line), " ")
+		m, err := route.Parse(method, uri)
+		if err != nil || !decode.Has(m.Endpoint) {
+			continue
+		}
+		checkCanonical(t, m.Endpoint, bytes.TrimSuffix(body, []byte("\n")))
+	}
+}
+
+// FuzzCanonicalMatchesReference: for any body that decodes, the OPA value
+// built from the encoded text is the value the map round trip gives.
+func FuzzCanonicalMatchesReference(f *testing.F) {
+	for _, s := range canonicalSeeds {
+		f.Add(s.endpoint, []byte(s.body))
+	}
+	f.Fuzz(func(t *testing.T, endpoint string, body []byte) {
+		if !decode.Has(endpoint) {
+			endpoint = "container.create"
+		}
+		checkCanonical(t, endpoint, body)
+	})
+}
