@@ -192,21 +192,20 @@ var attackCases = []attackCase{
 		return []byte(`{"Privileged":true,"Cmd":["id"],"Env":["PAD=` + strings.Repeat("x", 1<<20) + `"]}`)
 	}, rule: "DG-BODY-001"},
 	// --- builds (legacy builder): RUN steps get the build's settings --------
-	// No rule ID is given for these in the brief: any denial by the plugin.
-	{name: "build/networkmode-host-query", target: api + "/build?t=dg-it-evil-build&networkmode=host", contentType: "application/x-tar", bodyFn: dockerfileTar, rule: ""},
-	{name: "build/cgroupparent-query", target: api + "/build?t=dg-it-evil-build&cgroupparent=%2F", contentType: "application/x-tar", bodyFn: dockerfileTar, rule: ""},
+	{name: "build/networkmode-host-query", target: api + "/build?t=dg-it-evil-build&networkmode=host", contentType: "application/x-tar", bodyFn: dockerfileTar, rule: "DG-NS-001"},
+	{name: "build/cgroupparent-query", target: api + "/build?t=dg-it-evil-build&cgroupparent=%2F", contentType: "application/x-tar", bodyFn: dockerfileTar, rule: "DG-CGRP-001"},
 
-	// --- other ways to root named in the reference (no rule ID in the
-	// brief: any denial by the plugin) ---------------------------------------
-	{name: "plugin/pull-with-privileges", target: api + "/plugins/pull?remote=localhost%3A1%2Fdg-it-evil-plugin%3Alatest&name=dg-it-evil-plugin", body: `[{"Name":"host","Description":"","Value":["true"]},{"Name":"capabilities","Description":"","Value":["CAP_SYS_ADMIN"]}]`, rule: ""},
-	{name: "plugin/create-from-tar", target: api + "/plugins/create?name=dg-it-evil-plugin", contentType: "application/x-tar", bodyFn: pluginTar, rule: ""},
-	{name: "plugin/enable", target: api + "/plugins/dg-it-evil-plugin/enable?timeout=0", contentType: "none", rule: ""},
-	{name: "plugin/set", target: api + "/plugins/dg-it-evil-plugin/set", body: `["DEBUG=1"]`, rule: ""},
-	{name: "swarm/service-create-bind-root", target: api + "/services/create", body: `{"Name":"dg-it-evil-svc","TaskTemplate":{"ContainerSpec":{"Image":"{img}","Mounts":[{"Type":"bind","Source":"/","Target":"/host"}]}}}`, rule: ""},
-	{name: "swarm/service-create-cap-add", target: api + "/services/create", body: `{"Name":"dg-it-evil-svc2","TaskTemplate":{"ContainerSpec":{"Image":"{img}","CapabilityAdd":["CAP_SYS_ADMIN"]}}}`, rule: ""},
-	{name: "buildkit/session-stream", target: api + "/session", contentType: "none", header: [][2]string{{"Connection", "Upgrade"}, {"Upgrade", "h2c"}, {"X-Docker-Expose-Session-Uuid", "dg-it"}}, rule: ""},
-	{name: "buildkit/grpc-stream", target: api + "/grpc", contentType: "none", header: [][2]string{{"Connection", "Upgrade"}, {"Upgrade", "h2c"}}, rule: ""},
-	{name: "build/buildkit-version-2", target: api + "/build?version=2&session=dg-it&t=dg-it-evil-build", contentType: "application/x-tar", bodyFn: dockerfileTar, rule: ""},
+	// --- other ways to root named in the reference ----------------------------
+	// BuildKit's /session and /grpc streams and version=2 builds are allowed
+	// under the baseline profile (issue 3: refused by the restricted profile,
+	// with daemon settings documented for the others); TestLibraryRestricted
+	// asserts their refusal.
+	{name: "plugin/pull-with-privileges", target: api + "/plugins/pull?remote=localhost%3A1%2Fdg-it-evil-plugin%3Alatest&name=dg-it-evil-plugin", body: `[{"Name":"host","Description":"","Value":["true"]},{"Name":"capabilities","Description":"","Value":["CAP_SYS_ADMIN"]}]`, rule: "DG-PLUGIN-001"},
+	{name: "plugin/create-from-tar", target: api + "/plugins/create?name=dg-it-evil-plugin", contentType: "application/x-tar", bodyFn: pluginTar, rule: "DG-PLUGIN-002"},
+	{name: "plugin/enable", target: api + "/plugins/dg-it-evil-plugin/enable?timeout=0", contentType: "none", rule: "DG-PLUGIN-001"},
+	{name: "plugin/set", target: api + "/plugins/dg-it-evil-plugin/set", body: `["DEBUG=1"]`, rule: "DG-PLUGIN-003"},
+	{name: "swarm/service-create-bind-root", target: api + "/services/create", body: `{"Name":"dg-it-evil-svc","TaskTemplate":{"ContainerSpec":{"Image":"{img}","Mounts":[{"Type":"bind","Source":"/","Target":"/host"}]}}}`, rule: "DG-MNT-001"},
+	{name: "swarm/service-create-cap-add", target: api + "/services/create", body: `{"Name":"dg-it-evil-svc2","TaskTemplate":{"ContainerSpec":{"Image":"{img}","CapabilityAdd":["CAP_SYS_ADMIN"]}}}`, rule: "DG-CAP-001"},
 
 	{name: "body/build-form-urlencoded-networkmode-host", target: api + "/build?t=dg-it-formbuild", contentType: "application/x-www-form-urlencoded", body: "networkmode=host", rule: "DG-BODY-003"},
 	{name: "body/build-multipart-form", target: api + "/build?t=dg-it-formbuild", contentType: "multipart/form-data; boundary=XyZ",

@@ -438,6 +438,29 @@ func restoreGuard(t *testing.T) {
 	}
 }
 
+// withGuardSettings reinstalls the managed guard with extra plugin settings
+// (install.sh --force --set KEY=VALUE ...; e.g. "DG_PROFILE=restricted", or
+// "DG_DATA_FILE=/etc/dood-guard/data.yaml" after writing data.yaml into
+// h.managed.policyDir, which the plugin sees as /etc/dood-guard) for the rest
+// of the test, and puts the suite's guard back when the test ends. About 9 s
+// each way.
+func withGuardSettings(t *testing.T, sets ...string) {
+	t.Helper()
+	requireManaged(t)
+	args := []string{"--force"}
+	for _, s := range sets {
+		args = append(args, "--set", s)
+	}
+	t.Cleanup(func() {
+		if out, err := h.installGuard("--force"); err != nil {
+			t.Errorf("restoring the suite's guard: %v\n%s", err, out)
+		}
+	})
+	if out, err := h.installGuard(args...); err != nil {
+		t.Fatalf("install.sh %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
 // --- tests ----------------------------------------------------------------
 
 // TestManagedInstall checks what scripts/install.sh left: the plugin as
@@ -914,5 +937,44 @@ func TestHostAwareBindSources(t *testing.T) {
 				t.Errorf("bind of %s (-want +got):\n%s\ndaemon said: %s", c.link, diff, resp)
 			}
 		})
+	}
+}
+
+// TestManagedSettings: configuration through the plugin's environment
+// (docker plugin set, here by install.sh --set) reaches the guard: the
+// restricted profile refuses a root container the baseline allows, and the
+// log turns to text.
+func TestManagedSettings(t *testing.T) {
+	requireManaged(t)
+	requireImage(t)
+	rootCreate := map[string]any{"Image": image, "Cmd": []string{"true"}}
+	if r := h.docker.jsonReq(t, "POST", createPath, rootCreate); createdID(r) == "" {
+		t.Fatalf("baseline: an ordinary root container: want 201, got %s", r)
+	} else {
+		cleanupContainer(t, createdID(r))
+	}
+	withGuardSettings(t, "DG_PROFILE=restricted", "DG_LOG_FORMAT=text")
+	resp := h.docker.do(t, rawRequest{Method: "GET", Target: api + "/plugins/" + managedName + "/json"})
+	var p struct{ Settings struct{ Env []string } }
+	_ = json.Unmarshal(resp.Body, &p)
+	for _, want := range []string{"DG_PROFILE=restricted", "DG_LOG_FORMAT=text"} {
+		if !contains(p.Settings.Env, want) {
+			t.Errorf("plugin settings lack %s: %v", want, p.Settings.Env)
+		}
+	}
+	from := pluginLogSize()
+	r := h.docker.jsonReq(t, "POST", createPath, rootCreate)
+	if id := createdID(r); id != "" {
+		cleanupContainer(t, id)
+	}
+	got := judge(r, "")
+	got.Rule = ""
+	if diff := cmp.Diff(verdict{Status: 403, DeniedBy: h.pluginName}, got); diff != "" {
+		t.Errorf("restricted: a root container (-want +got):\n%s\ndaemon said: %s", diff, r)
+	} else {
+		t.Logf("restricted: %s", r.Message())
+	}
+	if !waitPluginLog(t, from, `msg="request denied"`, 5*time.Second) {
+		t.Errorf("DG_LOG_FORMAT=text: no text decision line in the plugin's log:\n%s", tail(h.pluginLog, 5))
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"maps"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +16,6 @@ import (
 	"github.com/open-policy-agent/opa/v1/format"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
-	"github.com/open-policy-agent/opa/v1/tester"
 )
 
 func load(t *testing.T) (mods, tests map[string]string, data map[string]any) {
@@ -58,43 +56,31 @@ func parse(t *testing.T, srcs ...map[string]string) map[string]*ast.Module {
 	return out
 }
 
-// TestRego runs every *_test.rego against the embedded policy and data.
+// TestRego runs every *_test.rego against the embedded policy and data,
+// with the runner `dood-guard test` uses.
 func TestRego(t *testing.T) {
 	mods, tests, data := load(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	ch, err := tester.NewRunner().
-		SetStore(inmem.NewFromObject(data)).
-		SetModules(parse(t, mods, tests)).
-		RaiseBuiltinErrors(true).
-		SetTimeout(30*time.Second).
-		RunTests(ctx, nil)
+	results, err := policies.RunTests(ctx, mods, tests, data, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ran, passed := 0, 0
-	var failed []string
-	for r := range ch {
-		ran++
+	if len(results) == 0 {
+		t.Fatal("no Rego tests ran")
+	}
+	passed := 0
+	for _, r := range results {
 		switch {
-		case r.Error != nil:
-			failed = append(failed, fmt.Sprintf("%s.%s: error: %v", r.Package, r.Name, r.Error))
-		case r.Skip:
-			failed = append(failed, fmt.Sprintf("%s.%s: skipped (todo_ tests are not allowed)", r.Package, r.Name))
-		case r.Fail:
-			failed = append(failed, fmt.Sprintf("%s.%s: FAIL (%v)", r.Package, r.Name, r.Location))
+		case r.Skipped:
+			t.Errorf("%s.%s: skipped (todo_ tests are not allowed)", r.Package, r.Name)
+		case !r.Passed():
+			t.Error(r.String())
 		default:
 			passed++
 		}
 	}
-	if ran == 0 {
-		t.Fatal("no Rego tests ran")
-	}
-	sort.Strings(failed)
-	for _, f := range failed {
-		t.Error(f)
-	}
-	t.Logf("%d Rego tests, %d passed", ran, passed)
+	t.Logf("%d Rego tests, %d passed", len(results), passed)
 }
 
 // TestSelfContained compiles the served modules alone (no test modules) and
