@@ -22,7 +22,7 @@
 #
 # Needs root, docker.io, busybox-static, iproute2 (bash .ci/run installs
 # them) and Go. It is a benchmark, not a test: scripts/test.sh does not run
-# it. A full run takes about 4 minutes on 2 cores.
+# it. A full run takes about 3 minutes on 2 cores.
 #
 # env: ROUNDS (6), PING_N (5000), PING4_N (10000), INSPECT_N (4000),
 #      CREATE_N (200), OUT (a file to copy the report to), GUARD_FLAGS

@@ -407,7 +407,7 @@ func report(args []string, w io.Writer) error {
 		return st
 	}
 	us := func(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e3, 'f', 0, 64) }
-	fmt.Fprintf(w, "%d rounds; latency in µs; p50 and p99 over every call of every round\n\n", len(rounds))
+	fmt.Fprintf(w, "%d rounds; latency in µs; p50 and p99 over every call of every round; for create and remove, calls/s counts create+remove pairs\n\n", len(rounds))
 	fmt.Fprintf(w, "| workload | config | calls | p50 | p99 | calls/s | p50 per round |\n|---|---|---|---|---|---|---|\n")
 	labels := []string{*none, *floor, *guard}
 	for _, wl := range workloads {
