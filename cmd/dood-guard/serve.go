@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"syscall"
 
-	"github.com/docker/go-plugins-helpers/authorization"
 	"github.com/dood-guard/dood-guard/plugin/config"
 	"github.com/dood-guard/dood-guard/plugin/engine"
 	"github.com/dood-guard/dood-guard/plugin/guard"
@@ -111,7 +110,7 @@ func runServe(c config.Config, sc stateConfig, log *logrus.Logger) error {
 	go reloadOnHUP(ctx, c, g, log)
 
 	errc := make(chan error, 1)
-	go func() { errc <- authorization.NewHandler(g).Serve(l) }()
+	go func() { errc <- g.Serve(l) }()
 	log.WithFields(logrus.Fields{logfields.Socket: c.Socket, logfields.Policy: src.Origin, logfields.Version: version}).Info("dood-guard serving")
 	select {
 	case <-ctx.Done():

@@ -2,7 +2,12 @@ package guard
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"io"
+	"net"
+	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -172,6 +177,62 @@ func TestOptionalBodies(t *testing.T) {
 			}
 			if !r.Allow && !strings.HasPrefix(r.Msg, "[DG-BODY-001]") {
 				t.Errorf("denial %q, want DG-BODY-001", r.Msg)
+			}
+		})
+	}
+}
+
+// TestServeProtocol speaks the plugin protocol to Serve over a unix socket,
+// as dockerd does.
+func TestServeProtocol(t *testing.T) {
+	g := newTestGuard(t)
+	sock := filepath.Join(t.TempDir(), "g.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go g.Serve(l)
+	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+	}}}
+	call := func(path, body string) authorization.Response {
+		t.Helper()
+		resp, err := client.Post("http://p"+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var r authorization.Response
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s answered %d", path, resp.StatusCode)
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	priv := `{"RequestMethod":"POST","RequestUri":"/v1.41/containers/create","RequestHeaders":{"Content-Type":"application/json"},"RequestBody":"` +
+		base64.StdEncoding.EncodeToString([]byte(`{"HostConfig":{"Privileged":true}}`)) + `"}`
+	cases := []struct {
+		name, path, body string
+		want             authorization.Response
+	}{
+		{"privileged create", "/AuthZPlugin.AuthZReq", priv, authorization.Response{Msg: "[DG-PRIV-001] privileged containers are not allowed (HostConfig.Privileged)"}},
+		{"ping", "/AuthZPlugin.AuthZReq", `{"RequestMethod":"GET","RequestUri":"/_ping"}`, authorization.Response{Allow: true}},
+		{"garbage request", "/AuthZPlugin.AuthZReq", `not json`, authorization.Response{Msg: malformed.ID}},
+		{"empty retried request", "/AuthZPlugin.AuthZReq", ``, authorization.Response{Msg: malformed.ID}},
+		{"response phase", "/AuthZPlugin.AuthZRes", `{"RequestMethod":"GET","RequestUri":"/_ping","ResponseStatusCode":200,"ResponseBody":"e30="}`, authorization.Response{Allow: true}},
+		{"garbage response phase", "/AuthZPlugin.AuthZRes", `{`, authorization.Response{Msg: malformed.ID}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := call(tc.path, tc.body)
+			if !got.Allow && strings.HasPrefix(got.Msg, "["+tc.want.Msg+"]") {
+				got.Msg = tc.want.Msg // only the rule ID is asserted for malformed requests
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("answer (-want +got):\n%s", diff)
 			}
 		})
 	}
