@@ -1,16 +1,14 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"testing"
 
+	"github.com/dood-guard/dood-guard/internal/goldenhttp"
 	"github.com/dood-guard/dood-guard/plugin/decode"
 	"github.com/dood-guard/dood-guard/plugin/normalize"
 	"github.com/dood-guard/dood-guard/plugin/policy"
@@ -25,6 +23,12 @@ func constNames(t *testing.T, src string, data map[string]any) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return constRefs(e)
+}
+
+// constRefs lists the rules the engine computed at load, sorted, with
+// "=undefined" for those that came out undefined.
+func constRefs(e *Engine) []string {
 	var out []string
 	for _, es := range e.consts.byLast {
 		for _, c := range es {
@@ -75,17 +79,7 @@ b := input.b
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	for _, es := range e.consts.byLast {
-		for _, c := range es {
-			s := c.ref.String()
-			if c.value == nil {
-				s += "=undefined"
-			}
-			got = append(got, s)
-		}
-	}
-	sort.Strings(got)
+	got := constRefs(e)
 	want := []string{
 		"data.dood.byKey", "data.dood.derived", "data.dood.keys", "data.dood.names",
 		"data.dood.other.a", "data.dood.restricted=undefined",
@@ -173,23 +167,24 @@ keys := {concat("", [p, "/"]) | some p in data.paths}
 // goldenInputs are the input documents of the guard's golden requests.
 func goldenInputs(t *testing.T) map[string]map[string]any {
 	t.Helper()
-	files, _ := filepath.Glob("../guard/testdata/*.http")
+	files, err := goldenhttp.Files("../guard/testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
 	out := map[string]map[string]any{}
 	for _, f := range files {
-		raw, err := os.ReadFile(f)
+		ar, err := goldenhttp.Read(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		head, body, _ := bytes.Cut(raw, []byte("\n\n"))
-		line, _, _ := bytes.Cut(head, []byte("\n"))
-		method, uri, _ := strings.Cut(string(line), " ")
-		m, err := route.Parse(method, uri)
+		method, body := ar.RequestMethod, ar.RequestBody
+		m, err := route.Parse(method, ar.RequestURI)
 		if err != nil {
 			continue
 		}
 		req := normalize.Request{Phase: "request", Method: method, Path: m.Path, Endpoint: m.Endpoint, Params: m.Params, Query: m.Query, APIVersion: "1.41"}
 		var b any
-		if body = bytes.TrimSuffix(body, []byte("\n")); len(body) > 0 && decode.Has(m.Endpoint) {
+		if len(body) > 0 && decode.Has(m.Endpoint) {
 			if b, err = decode.Body(m.Endpoint, body); err != nil {
 				continue
 			}

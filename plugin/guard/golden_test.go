@@ -1,8 +1,6 @@
 package guard
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"flag"
 	"io"
@@ -12,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/docker/go-plugins-helpers/authorization"
+	"github.com/dood-guard/dood-guard/internal/goldenhttp"
 	"github.com/dood-guard/dood-guard/plugin/engine"
 	"github.com/dood-guard/dood-guard/plugin/policy"
 	"github.com/google/go-cmp/cmp"
@@ -38,28 +37,12 @@ func newTestGuard(t testing.TB) *Guard {
 	return g
 }
 
-// readHTTP reads a golden request: "METHOD URI", header lines, a blank
-// line, then the body exactly as dockerd would forward it.
+// readHTTP reads a golden request (internal/goldenhttp describes the format).
 func readHTTP(t testing.TB, path string) authorization.Request {
 	t.Helper()
-	raw, err := os.ReadFile(path)
+	req, err := goldenhttp.Read(path)
 	if err != nil {
 		t.Fatal(err)
-	}
-	head, body, _ := bytes.Cut(raw, []byte("\n\n"))
-	sc := bufio.NewScanner(bytes.NewReader(head))
-	sc.Scan()
-	method, uri, ok := strings.Cut(sc.Text(), " ")
-	if !ok {
-		t.Fatalf("%s: first line must be METHOD URI", path)
-	}
-	req := authorization.Request{RequestMethod: method, RequestURI: uri, RequestHeaders: map[string]string{}}
-	for sc.Scan() {
-		k, v, _ := strings.Cut(sc.Text(), ":")
-		req.RequestHeaders[k] = strings.TrimSpace(v)
-	}
-	if b := bytes.TrimSuffix(body, []byte("\n")); len(b) > 0 {
-		req.RequestBody = b
 	}
 	return req
 }
@@ -76,9 +59,9 @@ func answer(r authorization.Response) string {
 // the diff).
 func TestGoldenRequests(t *testing.T) {
 	g := newTestGuard(t)
-	files, err := filepath.Glob("testdata/*.http")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no golden requests: %v", err)
+	files, err := goldenhttp.Files("testdata")
+	if err != nil {
+		t.Fatal(err)
 	}
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".http")

@@ -1,12 +1,9 @@
 package normalize
 
 import (
-	"bytes"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
+	"github.com/dood-guard/dood-guard/internal/goldenhttp"
 	"github.com/dood-guard/dood-guard/plugin/decode"
 	"github.com/dood-guard/dood-guard/plugin/route"
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -143,20 +140,20 @@ func TestCanonicalMatchesReference(t *testing.T) {
 		checkCanonical(t, s.endpoint, []byte(s.body))
 	}
 	// Every golden request of the guard, through the real router.
-	files, _ := filepath.Glob("../guard/testdata/*.http")
+	files, err := goldenhttp.Files("../guard/testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, f := range files {
-		raw, err := os.ReadFile(f)
+		req, err := goldenhttp.Read(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		head, body, _ := bytes.Cut(raw, []byte("\n\n"))
-		line, _, _ := bytes.Cut(head, []byte("\n"))
-		method, uri, _ := strings.Cut(string(line), " ")
-		m, err := route.Parse(method, uri)
+		m, err := route.Parse(req.RequestMethod, req.RequestURI)
 		if err != nil || !decode.Has(m.Endpoint) {
 			continue
 		}
-		checkCanonical(t, m.Endpoint, bytes.TrimSuffix(body, []byte("\n")))
+		checkCanonical(t, m.Endpoint, req.RequestBody)
 	}
 }
 
