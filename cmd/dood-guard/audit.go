@@ -49,8 +49,7 @@ func audit(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if err := c.Validate(); err != nil {
-		fmt.Fprintf(stderr, "dood-guard audit: invalid configuration:\n%v\n", err)
+	if !validConfig("audit", &c, stderr) {
 		return 2
 	}
 	st, err := sc.source()

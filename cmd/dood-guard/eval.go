@@ -21,8 +21,7 @@ func eval(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if err := c.Validate(); err != nil {
-		fmt.Fprintf(stderr, "dood-guard eval: invalid configuration:\n%v\n", err)
+	if !validConfig("eval", &c, stderr) {
 		return 2
 	}
 	in := stdin

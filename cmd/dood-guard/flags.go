@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"io"
 	"strings"
 
@@ -48,4 +49,14 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("dood-guard "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	return fs
+}
+
+// validConfig validates c (injecting defaults) and, when it is invalid, says
+// why on stderr in the one format every command uses.
+func validConfig(cmd string, c *config.Config, stderr io.Writer) bool {
+	if err := c.Validate(); err != nil {
+		fmt.Fprintf(stderr, "dood-guard %s: invalid configuration:\n%v\n", cmd, err)
+		return false
+	}
+	return true
 }

@@ -35,8 +35,7 @@ func serve(args []string, stderr io.Writer) int {
 	if !configureFromEnv(fs, stderr) {
 		return 2
 	}
-	if err := c.Validate(); err != nil {
-		fmt.Fprintf(stderr, "dood-guard serve: invalid configuration:\n%v\n", err)
+	if !validConfig("serve", &c, stderr) {
 		return 2
 	}
 	if _, err := sc.source(); err != nil {

@@ -43,8 +43,7 @@ func test(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	c.RulesDirs = fs.Args()
-	if err := c.Validate(); err != nil {
-		fmt.Fprintf(stderr, "dood-guard test: invalid configuration:\n%v\n", err)
+	if !validConfig("test", &c, stderr) {
 		return 2
 	}
 	ctx := context.Background()
