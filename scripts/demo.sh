@@ -76,7 +76,7 @@ sock=/run/docker/plugins/$name.sock
 mkdir -p /run/docker/plugins
 echo "$sock" >"$state/plugin.sock"
 say "Starting the plugin on $sock (embedded default policy)"
-setsid "$state/dood-guard" serve --socket "$sock" --log-format text </dev/null >"$state/plugin.log" 2>&1 &
+setsid "$state/dood-guard" serve --socket "$sock" --docker-host "unix://$state/dockerd/docker.sock" --log-format text </dev/null >"$state/plugin.log" 2>&1 &
 echo $! >"$state/plugin.pid"
 for _ in $(seq 100); do
 	[ -S "$sock" ] && break

@@ -11,6 +11,7 @@
 #                                installed by scripts/install.sh); needs root,
 #                                docker.io, busybox-static, iproute2, jq
 #                                (bash .ci/run installs them)
+#                             7. scripts/demo.sh, the README's first command
 #
 # Exits non-zero if any step fails; every step runs regardless.
 # env: FUZZTIME (default 10s; 0 skips the fuzz runs), SKIP_INTEGRATION=1
@@ -96,6 +97,12 @@ integration() {
 	return $rc
 }
 
+# The README's first command, run as a newcomer runs it: it must show an
+# ordinary container running and the escapes refused.
+demo() {
+	bash scripts/demo.sh
+}
+
 step "gofmt" gofmt_check
 step "go vet" vet
 step "go test ./... (unit, Rego, fuzz seed corpora)" unit
@@ -107,6 +114,7 @@ else
 	for mode in ${INTEGRATION_MODES:-legacy managed}; do
 		step "integration, $mode plugin (real dockerd)" integration "$mode"
 	done
+	step "demo (scripts/demo.sh)" demo
 fi
 
 echo
