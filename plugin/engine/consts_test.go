@@ -97,7 +97,7 @@ b := input.b
 }
 
 func TestConstantValuesKeepTheirKind(t *testing.T) {
-	got := constNames(t, `package dood
+	const policy = `package dood
 decision := {"allow": ok, "violations": []}
 ok if {
 	is_set(s)
@@ -110,25 +110,13 @@ s contains x if some x in [1, 2]
 o[k] := 1 if some k in ["a"]
 n := count(s) + count(o)
 u if false
-`, nil)
+`
+	got := constNames(t, policy, nil)
 	want := []string{"data.dood.n", "data.dood.o", "data.dood.s", "data.dood.u=undefined"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("constants (-want +got):\n%s", diff)
 	}
-	e, _ := New(context.Background(), map[string]string{"p.rego": `package dood
-decision := {"allow": ok, "violations": []}
-ok if {
-	is_set(s)
-	is_object(o)
-	n == 3
-	not u
-	input.go
-}
-s contains x if some x in [1, 2]
-o[k] := 1 if some k in ["a"]
-n := count(s) + count(o)
-u if false
-`}, nil)
+	e, _ := New(context.Background(), map[string]string{"p.rego": policy}, nil)
 	if d, err := e.Decide(context.Background(), map[string]any{"go": true}); err != nil || !d.Allow {
 		t.Errorf("decision from constants: %+v %v", d, err)
 	}
