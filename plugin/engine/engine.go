@@ -37,14 +37,11 @@ var ErrUndefined = errors.New("policy does not define " + Query)
 
 // Engine holds one prepared policy. It is safe for concurrent use.
 type Engine struct {
-	pq       rego.PreparedEvalQuery
-	cache    *decisionCache // nil when the policy is not deterministic
-	consts   *constTable    // values of the rules that do not depend on input
-	compiler *ast.Compiler
+	pq            rego.PreparedEvalQuery
+	deterministic bool        // the same input always yields the same decision
+	consts        *constTable // values of the rules that do not depend on input
+	compiler      *ast.Compiler
 }
-
-// cacheSize bounds the decisions remembered per policy load.
-const cacheSize = 4096
 
 // New compiles modules (file name → Rego source, Rego v1) against data and
 // prepares the decision query.
@@ -84,31 +81,14 @@ func New(ctx context.Context, modules map[string]string, data map[string]any) (*
 	if err != nil {
 		return nil, fmt.Errorf("compile policy: %w", err)
 	}
-	if det {
-		e.cache = newDecisionCache(cacheSize)
-	}
+	e.deterministic = det
 	return e, nil
 }
 
-// Cacheable reports whether DecideKeyed may answer from memory.
-func (e *Engine) Cacheable() bool { return e.cache != nil }
-
-// DecideKeyed is Decide for an input that key fully describes: the same key
-// must always mean the same input. Decisions are remembered per policy load,
-// and only for deterministic policies; errors are never remembered.
-func (e *Engine) DecideKeyed(ctx context.Context, key string, input map[string]any) (Decision, error) {
-	if e.cache == nil {
-		return e.Decide(ctx, input)
-	}
-	if d, ok := e.cache.get(key); ok {
-		return d, nil
-	}
-	d, err := e.Decide(ctx, input)
-	if err == nil {
-		e.cache.put(key, d)
-	}
-	return d, err
-}
+// Deterministic reports whether the policy calls no non-deterministic
+// built-in (time, randomness, network): only then may a caller remember a
+// decision and give it again for the same input.
+func (e *Engine) Deterministic() bool { return e.deterministic }
 
 // Decide evaluates the decision for one input document: plain JSON values
 // (maps, slices, strings, bools, json.Number), or OPA values already built

@@ -88,45 +88,28 @@ decision := {"allow": input.facts.n == 3, "violations": []}`, map[string]any{"fa
 	}
 }
 
-func TestDecisionsAreCachedOnlyForDeterministicPolicies(t *testing.T) {
+func TestOnlyPoliciesWithoutVolatileBuiltinsAreDeterministic(t *testing.T) {
 	ctx := context.Background()
-	det, err := New(ctx, map[string]string{"p.rego": `package dood
-decision := {"allow": input.path == "/_ping", "violations": []}`}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !det.Cacheable() {
-		t.Fatal("a deterministic policy is not cacheable")
-	}
-	d1, _ := det.DecideKeyed(ctx, "k", map[string]any{"path": "/_ping"})
-	// Same key, other input: the remembered decision answers, which is why
-	// callers must key on everything the input holds.
-	d2, _ := det.DecideKeyed(ctx, "k", map[string]any{"path": "/other"})
-	if !d1.Allow || !d2.Allow {
-		t.Errorf("cached decision not reused: %v %v", d1, d2)
-	}
-	for name, src := range map[string]string{
-		"time": `package dood
-decision := {"allow": time.now_ns() > 0, "violations": []}`,
-		"random": `package dood
-decision := {"allow": x > -1, "violations": []} if { x := rand.intn("k", 10) }`,
+	for name, c := range map[string]struct {
+		src  string
+		want bool
+	}{
+		"input only": {`package dood
+decision := {"allow": input.path == "/_ping", "violations": []}`, true},
+		"time": {`package dood
+decision := {"allow": time.now_ns() > 0, "violations": []}`, false},
+		"random": {`package dood
+decision := {"allow": x > -1, "violations": []} if { x := rand.intn("k", 10) }`, false},
+		"time in a helper": {`package dood
+decision := {"allow": f(1), "violations": []}
+f(x) if time.now_ns() > x`, false},
 	} {
-		e, err := New(ctx, map[string]string{"p.rego": src}, nil)
+		e, err := New(ctx, map[string]string{"p.rego": c.src}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if e.Cacheable() {
-			t.Errorf("%s: a policy calling a non-deterministic built-in is cacheable", name)
+		if got := e.Deterministic(); got != c.want {
+			t.Errorf("%s: Deterministic() = %v, want %v", name, got, c.want)
 		}
-	}
-}
-
-func TestCacheStaysBounded(t *testing.T) {
-	c := newDecisionCache(4)
-	for i := 0; i < 100; i++ {
-		c.put(string(rune('a'+i%26))+string(rune(i)), Decision{})
-	}
-	if len(c.m) > 4 {
-		t.Errorf("cache holds %d entries, bound is 4", len(c.m))
 	}
 }

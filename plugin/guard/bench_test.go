@@ -36,9 +36,11 @@ import (
 //
 // Each runs the request phase (req) and the response phase (res) of:
 // HEAD /_ping, GET /_ping, GET /containers/json, GET /containers/{id}/json
-// (the same id, answered from the decision cache, and a distinct id per
-// iteration, evaluated each time), the docker CLI's benign create, a
-// violating create, and an exec create.
+// (the same id, and a distinct id per iteration), the docker CLI's benign
+// create, a violating create, and an exec create. A case repeats one
+// request, which the guard answers from the outcomes it remembers (memo.go);
+// its "-new" twin (uncached, for inspect) makes every iteration a request
+// not seen before, so the whole pipeline runs each time.
 
 type benchCase struct {
 	name string
@@ -59,9 +61,27 @@ func benchCases(b *testing.B) []benchCase {
 		{name: "inspect-cached", req: inspect("abc")},
 		{name: "inspect-uncached", req: inspect("abc"), distinct: func(i int) authorization.Request { return inspect("c" + strconv.Itoa(i)) }},
 		{name: "benign-create", req: benchReq(b, "benign-cli-create")},
+		renamed(benchReq(b, "benign-cli-create"), "benign-create-new"),
 		{name: "violating-create", req: benchReq(b, "attack-legacy-top-level-hostconfig")},
+		renamed(benchReq(b, "attack-legacy-top-level-hostconfig"), "violating-create-new"),
 		{name: "exec-create", req: benchReq(b, "benign-exec-nonroot")},
+		renamed(benchReq(b, "benign-exec-nonroot"), "exec-create-new"),
 	}
+}
+
+// renamed gives each iteration its own request by changing a query
+// parameter the policy does not judge: the pipeline runs every time, as
+// for a request the guard has not seen under this policy.
+func renamed(req authorization.Request, name string) benchCase {
+	return benchCase{name: name, req: req, distinct: func(i int) authorization.Request {
+		r := req
+		sep := "?"
+		if strings.Contains(r.RequestURI, "?") {
+			sep = "&"
+		}
+		r.RequestURI += sep + "bench=" + strconv.Itoa(i)
+		return r
+	}}
 }
 
 func (c benchCase) at(i int) authorization.Request {

@@ -6,9 +6,6 @@ package guard
 
 import (
 	"context"
-	"sort"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -37,7 +34,7 @@ type Options struct {
 // Guard answers AuthZ requests. It is safe for concurrent use; the policy
 // can be swapped while it serves.
 type Guard struct {
-	engine atomic.Pointer[engine.Engine]
+	policy atomic.Pointer[loaded]
 	state  StateSource
 	opts   Options
 	log    logrus.FieldLogger
@@ -66,8 +63,9 @@ func New(opts Options, log logrus.FieldLogger) *Guard {
 	return &Guard{opts: opts, log: log}
 }
 
-// SetEngine installs a prepared policy.
-func (g *Guard) SetEngine(e *engine.Engine) { g.engine.Store(e) }
+// SetEngine installs a prepared policy, forgetting the outcomes remembered
+// for the one before.
+func (g *Guard) SetEngine(e *engine.Engine) { g.policy.Store(newLoaded(e)) }
 
 // Outcome is a decision with what the log line reports.
 type Outcome struct {
@@ -100,12 +98,33 @@ func (g *Guard) AuthZRes(req authorization.Request) authorization.Response {
 	return verdict.Allow()
 }
 
-// Decide runs the request pipeline without logging.
+// Decide runs the request pipeline without logging. Outcomes that follow
+// from the request bytes alone are remembered per policy load (memo.go).
 func (g *Guard) Decide(ctx context.Context, req authorization.Request) Outcome {
+	l := g.policy.Load()
+	if l == nil || l.memo == nil {
+		out, _ := g.decide(ctx, l, req)
+		return out
+	}
+	key := requestKey(&req)
+	if out, ok := l.memo.get(key); ok {
+		return out
+	}
+	out, pure := g.decide(ctx, l, req)
+	if pure {
+		l.memo.put(key, out)
+	}
+	return out
+}
+
+// decide reads and judges one request; pure reports that the outcome
+// follows from the request and the policy alone.
+func (g *Guard) decide(ctx context.Context, l *loaded, req authorization.Request) (out Outcome, pure bool) {
 	nreq, body, vs := g.read(req)
-	out := Outcome{Request: nreq}
+	out.Request = nreq
+	pure = true
 	if len(vs) == 0 {
-		vs = g.evaluate(ctx, nreq, body)
+		vs, pure = g.evaluate(ctx, l, nreq, body)
 	}
 	out.Violations = vs
 	if len(vs) == 0 {
@@ -113,48 +132,49 @@ func (g *Guard) Decide(ctx context.Context, req authorization.Request) Outcome {
 	} else {
 		out.Response = verdict.Deny(vs...)
 	}
-	return out
+	return out, pure
 }
 
 // evaluate normalises the request and asks the policy. Every failure is a
-// denial.
-func (g *Guard) evaluate(ctx context.Context, nreq normalize.Request, body any) []verdict.Violation {
-	input, err := normalize.Input(nreq, body, g.opts.Normalize)
-	if err != nil {
-		return []verdict.Violation{verdict.New(verdict.BodyUndecodable, "the request body cannot be read as dockerd reads it: "+err.Error(), "")}
+// denial. The outcome is not pure when it rests on anything outside the
+// request: the daemon's state, the host's file system, a failure.
+func (g *Guard) evaluate(ctx context.Context, l *loaded, nreq normalize.Request, body any) ([]verdict.Violation, bool) {
+	opts, resolved := g.opts.Normalize, false
+	if resolve := opts.Resolve; resolve != nil {
+		opts.Resolve = func(source string) (string, string) {
+			resolved = true
+			return resolve(source)
+		}
 	}
-	e := g.engine.Load()
-	if e == nil {
-		return []verdict.Violation{verdict.New(verdict.PolicyFailed, "no policy is loaded", "")}
+	input, err := normalize.Input(nreq, body, opts)
+	if err != nil {
+		return []verdict.Violation{verdict.New(verdict.BodyUndecodable, "the request body cannot be read as dockerd reads it: "+err.Error(), "")}, !resolved
+	}
+	if l == nil || l.engine == nil {
+		return []verdict.Violation{verdict.New(verdict.PolicyFailed, "no policy is loaded", "")}, false
 	}
 	st, stateErr := g.lookupState(ctx, input)
 	if st != nil {
 		input["state"] = st
 	}
-	var d engine.Decision
-	if stateErr != nil {
+	pure := !resolved && st == nil && stateErr == nil
+	d, err := l.engine.Decide(ctx, input)
+	if err != nil {
+		return []verdict.Violation{verdict.New(verdict.PolicyFailed, "policy evaluation failed: "+err.Error(), "")}, false
+	}
+	if stateErr != nil && d.Allow {
 		// Judged without state: a request refused on its own is refused
 		// with its own reasons; one that would pass is refused for want
 		// of state.
-		d, err = e.Decide(ctx, input)
-		if err == nil && d.Allow {
-			return []verdict.Violation{verdict.New(verdict.StateUnreadable, "the state of the objects the request points at could not be read: "+stateErr.Error(), "")}
-		}
-	} else if body == nil && st == nil {
-		d, err = e.DecideKeyed(ctx, cacheKey(nreq), input)
-	} else {
-		d, err = e.Decide(ctx, input)
-	}
-	if err != nil {
-		return []verdict.Violation{verdict.New(verdict.PolicyFailed, "policy evaluation failed: "+err.Error(), "")}
+		return []verdict.Violation{verdict.New(verdict.StateUnreadable, "the state of the objects the request points at could not be read: "+stateErr.Error(), "")}, false
 	}
 	if d.Allow {
-		return nil
+		return nil, pure
 	}
 	if len(d.Violations) == 0 {
-		return []verdict.Violation{verdict.New(verdict.PolicyDenied, "denied by policy", "")}
+		return []verdict.Violation{verdict.New(verdict.PolicyDenied, "denied by policy", "")}, pure
 	}
-	return d.Violations
+	return d.Violations, pure
 }
 
 // lookupState reads the daemon's state for the objects the request points
@@ -164,28 +184,6 @@ func (g *Guard) lookupState(ctx context.Context, input map[string]any) (map[stri
 		return nil, nil
 	}
 	return g.state.Lookup(ctx, input)
-}
-
-// cacheKey describes a body-less input completely: every field Input puts
-// in the document comes from these values (params derive from the path).
-func cacheKey(r normalize.Request) string {
-	var b strings.Builder
-	for _, f := range []string{r.Phase, r.Method, r.Path, r.Endpoint, r.APIVersion, strconv.FormatBool(r.APIVersionGiven), r.User, r.AuthMethod} {
-		b.WriteString(f)
-		b.WriteByte(0)
-	}
-	keys := make([]string, 0, len(r.Query))
-	for k := range r.Query {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		b.WriteString(k)
-		b.WriteByte(1)
-		b.WriteString(r.Query[k])
-		b.WriteByte(0)
-	}
-	return b.String()
 }
 
 func (g *Guard) logDecision(out Outcome, took time.Duration) {

@@ -1,40 +1,8 @@
 package engine
 
 import (
-	"sync"
-
 	"github.com/open-policy-agent/opa/v1/ast"
 )
-
-// decisionCache remembers decisions for inputs that are fully described by
-// a short key (requests without a body: pings, lists, inspects — most of
-// the traffic dockerd sends). It is bounded: when full it starts over,
-// which keeps the hot keys cheap to re-learn and memory flat.
-type decisionCache struct {
-	mu  sync.RWMutex
-	m   map[string]Decision
-	max int
-}
-
-func newDecisionCache(max int) *decisionCache {
-	return &decisionCache{m: make(map[string]Decision, max), max: max}
-}
-
-func (c *decisionCache) get(key string) (Decision, bool) {
-	c.mu.RLock()
-	d, ok := c.m[key]
-	c.mu.RUnlock()
-	return d, ok
-}
-
-func (c *decisionCache) put(key string, d Decision) {
-	c.mu.Lock()
-	if len(c.m) >= c.max {
-		clear(c.m)
-	}
-	c.m[key] = d
-	c.mu.Unlock()
-}
 
 // deterministic reports whether the modules call no non-deterministic
 // built-in (time, randomness, network): only then does the same input

@@ -1,0 +1,102 @@
+package guard
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"slices"
+	"sync"
+
+	"github.com/docker/go-plugins-helpers/authorization"
+	"github.com/dood-guard/dood-guard/plugin/engine"
+)
+
+// The guard remembers outcomes per policy load, keyed on every byte of the
+// AuthZ request it reads. An outcome is remembered only when it follows
+// from those bytes alone: the policy is deterministic, and neither the
+// daemon's state nor the host's file system was consulted (see
+// Guard.evaluate). Then the same request always gets the same answer, and
+// giving it from memory is exact, not an approximation. The key is a
+// SHA-256 digest: a request crafted to collide with a remembered benign one
+// would need a second preimage.
+
+// memoSize bounds the outcomes remembered per policy load.
+const memoSize = 4096
+
+// loaded is a policy with the outcomes remembered for it: swapping the
+// policy drops them in the same step.
+type loaded struct {
+	engine *engine.Engine
+	memo   *memo // nil when the policy is not deterministic
+}
+
+func newLoaded(e *engine.Engine) *loaded {
+	l := &loaded{engine: e}
+	if e != nil && e.Deterministic() {
+		l.memo = newMemo(memoSize)
+	}
+	return l
+}
+
+// memo is bounded: when full it starts over, which keeps the hot requests
+// cheap to re-learn and memory flat under a flood of distinct ones.
+type memo struct {
+	mu  sync.RWMutex
+	m   map[[sha256.Size]byte]Outcome
+	max int
+}
+
+func newMemo(max int) *memo {
+	return &memo{m: make(map[[sha256.Size]byte]Outcome, max), max: max}
+}
+
+func (c *memo) get(key [sha256.Size]byte) (Outcome, bool) {
+	c.mu.RLock()
+	o, ok := c.m[key]
+	c.mu.RUnlock()
+	return o, ok
+}
+
+func (c *memo) put(key [sha256.Size]byte, o Outcome) {
+	c.mu.Lock()
+	if len(c.m) >= c.max {
+		clear(c.m)
+	}
+	c.m[key] = o
+	c.mu.Unlock()
+}
+
+var keyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// requestKey digests every field of the AuthZ request the guard reads, each
+// length-prefixed so that no two requests share an encoding.
+func requestKey(req *authorization.Request) [sha256.Size]byte {
+	bp := keyBufs.Get().(*[]byte)
+	b := (*bp)[:0]
+	for _, f := range [...]string{req.User, req.UserAuthNMethod, req.RequestMethod, req.RequestURI} {
+		b = appendField(b, f)
+	}
+	var stack [16]string
+	names := stack[:0]
+	for k := range req.RequestHeaders {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	b = binary.AppendUvarint(b, uint64(len(names)))
+	for _, k := range names {
+		b = appendField(b, k)
+		b = appendField(b, req.RequestHeaders[k])
+	}
+	b = binary.AppendUvarint(b, uint64(len(req.RequestBody)))
+	b = append(b, req.RequestBody...)
+	sum := sha256.Sum256(b)
+	if cap(b) <= 1<<20 { // keep one body's worth, not the largest ever seen
+		*bp = b
+		keyBufs.Put(bp)
+	}
+	return sum
+}
+
+func appendField(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}

@@ -1,0 +1,192 @@
+package guard
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/docker/go-plugins-helpers/authorization"
+	"github.com/dood-guard/dood-guard/plugin/engine"
+	"github.com/dood-guard/dood-guard/plugin/normalize"
+	"github.com/google/go-cmp/cmp"
+)
+
+// unmemoised is a guard on the same policy that remembers nothing: what the
+// pipeline computes for a request, to compare remembered outcomes with.
+func unmemoised(g *Guard) *Guard {
+	u := New(g.opts, g.log)
+	u.policy.Store(&loaded{engine: g.policy.Load().engine})
+	return u
+}
+
+func TestRememberedOutcomeIsTheComputedOne(t *testing.T) {
+	g := newTestGuard(t)
+	fresh := unmemoised(g)
+	files, err := filepath.Glob("testdata/*.http")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no golden requests: %v", err)
+	}
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".http"), func(t *testing.T) {
+			req := readHTTP(t, f)
+			want := fresh.Decide(context.Background(), req)
+			for i := range 3 {
+				if diff := cmp.Diff(want, g.Decide(context.Background(), req)); diff != "" {
+					t.Fatalf("call %d (-computed +answered):\n%s", i, diff)
+				}
+			}
+		})
+	}
+}
+
+// An attacker who had a request allowed changes one byte of it, or the
+// framing around it: each variant must be judged on its own.
+func TestRequestsDifferingInOneByteAreJudgedApart(t *testing.T) {
+	g := newTestGuard(t)
+	fresh := unmemoised(g)
+	benign := jsonReq("POST", "/v1.41/containers/create", `{"Image":"busybox","HostConfig":{"Privileged":false}}`)
+	if out := g.Decide(context.Background(), benign); !out.Response.Allow {
+		t.Fatalf("benign create denied: %s", out.Response.Msg)
+	}
+	with := func(f func(r *authorization.Request)) authorization.Request {
+		r := benign
+		r.RequestHeaders = map[string]string{}
+		for k, v := range benign.RequestHeaders {
+			r.RequestHeaders[k] = v
+		}
+		f(&r)
+		return r
+	}
+	cases := []struct {
+		name string
+		req  authorization.Request
+	}{
+		{"privileged in the body", with(func(r *authorization.Request) {
+			r.RequestBody = []byte(`{"Image":"busybox","HostConfig":{"Privileged":true}}`)
+		})},
+		{"body hidden behind a form content type", with(func(r *authorization.Request) {
+			r.RequestHeaders["Content-Type"] = "application/x-www-form-urlencoded"
+		})},
+		{"body not forwarded", with(func(r *authorization.Request) { r.RequestBody = nil })},
+		{"unknown endpoint", with(func(r *authorization.Request) { r.RequestURI = "/v1.41/containers/createx" })},
+		{"empty method", with(func(r *authorization.Request) { r.RequestMethod = "" })},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			want := fresh.Decide(context.Background(), c.req)
+			if want.Response.Allow {
+				t.Fatalf("the variant is allowed by the pipeline itself; the case proves nothing")
+			}
+			if diff := cmp.Diff(want, g.Decide(context.Background(), c.req)); diff != "" {
+				t.Errorf("(-computed +answered):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestKeyEncodingIsUnambiguous(t *testing.T) {
+	base := authorization.Request{RequestMethod: "POST", RequestURI: "/containers/create",
+		RequestHeaders: map[string]string{"Content-Type": "application/json"}, RequestBody: []byte(`{}`)}
+	alter := func(f func(r *authorization.Request)) authorization.Request {
+		r := base
+		r.RequestHeaders = map[string]string{"Content-Type": "application/json"}
+		f(&r)
+		return r
+	}
+	cases := []struct {
+		name string
+		a, b authorization.Request
+	}{
+		{"field boundary moved between method and URI",
+			alter(func(r *authorization.Request) { r.RequestMethod, r.RequestURI = "POST/", "containers/create" }), base},
+		{"header name and value boundary moved",
+			alter(func(r *authorization.Request) {
+				r.RequestHeaders = map[string]string{"Content-Typea": "pplication/json"}
+			}), base},
+		{"header split in two",
+			alter(func(r *authorization.Request) { r.RequestHeaders = map[string]string{"A": "", "B": ""} }),
+			alter(func(r *authorization.Request) { r.RequestHeaders = map[string]string{"A": "B"} })},
+		{"user and auth method swapped",
+			alter(func(r *authorization.Request) { r.User = "TLS" }),
+			alter(func(r *authorization.Request) { r.UserAuthNMethod = "TLS" })},
+		{"body absent or empty object", alter(func(r *authorization.Request) { r.RequestBody = nil }), base},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if requestKey(&c.a) == requestKey(&c.b) {
+				t.Error("two different requests share a key")
+			}
+		})
+	}
+	// Header maps built in another order are the same request.
+	h1, h2 := map[string]string{}, map[string]string{}
+	for _, k := range []string{"A", "B", "C", "D", "E"} {
+		h1[k] = k
+	}
+	for _, k := range []string{"E", "D", "C", "B", "A"} {
+		h2[k] = k
+	}
+	r1, r2 := base, base
+	r1.RequestHeaders, r2.RequestHeaders = h1, h2
+	if requestKey(&r1) != requestKey(&r2) {
+		t.Error("the same headers give two keys")
+	}
+}
+
+// A bind source judged on the host is judged again on every call: a
+// symlink swapped between two identical requests must be seen.
+func TestHostResolvedBindsAreJudgedEachTime(t *testing.T) {
+	target := "/srv/ci/workspace"
+	kind := "dir"
+	opts := Options{Normalize: normalize.Options{Resolve: func(string) (string, string) { return target, kind }}}
+	g := New(opts, newTestGuard(t).log)
+	g.SetEngine(newTestGuard(t).policy.Load().engine)
+	req := jsonReq("POST", "/v1.41/containers/create", `{"Image":"busybox","HostConfig":{"Binds":["/srv/ci/workspace:/w"]}}`)
+	if out := g.Decide(context.Background(), req); !out.Response.Allow {
+		t.Fatalf("bind of a plain directory denied: %s", out.Response.Msg)
+	}
+	target, kind = "/run/docker.sock", "socket" // the workspace became a symlink to the socket
+	out := g.Decide(context.Background(), req)
+	if out.Response.Allow || !strings.Contains(out.Response.Msg, "[DG-MNT-") {
+		t.Errorf("the swapped bind was answered from memory: %+v", out.Response)
+	}
+}
+
+func TestOutcomesDoNotOutliveTheirPolicy(t *testing.T) {
+	g := newTestGuard(t)
+	req := authorization.Request{RequestMethod: "GET", RequestURI: "/v1.41/containers/json"}
+	if out := g.Decide(context.Background(), req); !out.Response.Allow {
+		t.Fatalf("list denied: %s", out.Response.Msg)
+	}
+	strict, err := engine.New(context.Background(), map[string]string{"p.rego": `package dood
+decision := {"allow": false, "violations": [{"id": "X-1", "msg": "closed for maintenance", "path": ""}]}`}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.SetEngine(strict)
+	if out := g.Decide(context.Background(), req); out.Response.Allow || !strings.Contains(out.Response.Msg, "closed for maintenance") {
+		t.Errorf("the new policy's answer was not given: %+v", out.Response)
+	}
+}
+
+func TestVolatilePoliciesRememberNothing(t *testing.T) {
+	e, err := engine.New(context.Background(), map[string]string{"p.rego": `package dood
+decision := {"allow": time.now_ns() > 0, "violations": []}`}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if newLoaded(e).memo != nil {
+		t.Error("a policy reading the clock has its outcomes remembered")
+	}
+}
+
+func TestMemoStaysBounded(t *testing.T) {
+	c := newMemo(4)
+	for i := range 100 {
+		c.put([32]byte{byte(i)}, Outcome{})
+	}
+	if len(c.m) > 4 {
+		t.Errorf("memo holds %d outcomes, bound is 4", len(c.m))
+	}
+}
