@@ -51,23 +51,29 @@ bind_refusal(m) := msg if {
 host_source(m) := object.get(m, "host_source", m.source)
 
 # allowed_bind(src): src, a clean path, is a path of
-# guard.allowed_bind_paths or lies below one. Ancestors are looked up in the
-# data lists directly: building a set from them would cost more, on every
-# request, than a few scans.
+# guard.allowed_bind_paths or lies below one. One prefix match against the
+# paths' directory keys (lib.dir_key), which depend on data only and so are
+# computed once per policy load, not per request.
 allowed_bind(src) if {
 	lib.clean_absolute(src)
-	some a in ancestors(src)
-	a in data.guard.allowed_bind_paths
+	strings.any_prefix_match(lib.dir_key(src), allowed_keys)
 }
+
+# An entry that is not a clean absolute path names nothing (the loader
+# refuses such data; "" would otherwise key "/").
+allowed_keys := [lib.dir_key(p) | some p in data.guard.allowed_bind_paths; lib.clean_absolute(p)]
+
+# within_protected(src): a clean src is a protected path or lies below one.
+within_protected(src) if strings.any_prefix_match(lib.dir_key(src), protected_keys)
+
+protected_keys := [lib.dir_key(p) | some p in all_protected; lib.clean_absolute(p)]
 
 protected_path(p) if p in data.guard.protected_paths
 
 protected_path(p) if p in data.guard.extra_protected_paths
 
 # ancestors(p) lists a clean path and every directory above it, from "/"
-# down: "/srv/ci" gives "/", "/srv", "/srv/ci". Looking these up in a set
-# costs a few steps per bind, where comparing with every protected path
-# would cost a pass over them.
+# down: "/srv/ci" gives "/", "/srv", "/srv/ci". Only messages need them.
 ancestors("/") := ["/"]
 
 ancestors(p) := array.concat(["/"], [concat("/", array.slice(parts, 0, i)) |
@@ -108,6 +114,7 @@ path_refusal(src) := sprintf("bind mount source %q is not allowed: it is not a c
 exposure(src) := sprintf("it exposes %s", [first_exposed(below(src))]) if {
 	exposes(src)
 } else := sprintf("%s is a protected host path", [holders[count(holders) - 1]]) if {
+	within_protected(src)
 	holders := [a | some a in ancestors(src); protected_path(a)]
 	count(holders) > 0
 }
