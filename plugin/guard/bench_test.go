@@ -46,8 +46,8 @@ import (
 type benchCase struct {
 	name string
 	req  authorization.Request
-	// distinct, when set, gives each iteration its own request (defeating
-	// the decision cache).
+	// distinct, when set, gives each iteration its own request, one the
+	// guard has not seen (and so not remembered).
 	distinct func(i int) authorization.Request
 }
 

@@ -178,7 +178,7 @@ func (g *Guard) evaluate(ctx context.Context, l *loaded, nreq normalize.Request,
 }
 
 // lookupState reads the daemon's state for the objects the request points
-// at. Inputs with state are never served from the decision cache.
+// at. Outcomes resting on state are never remembered.
 func (g *Guard) lookupState(ctx context.Context, input map[string]any) (map[string]any, error) {
 	if g.state == nil {
 		return nil, nil

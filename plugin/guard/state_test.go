@@ -71,8 +71,8 @@ func TestStateReachesThePolicy(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			// Twice: the second answer must not come from the decision
-			// cache of body-less requests.
+			// Twice: the second answer must not come from an outcome
+			// remembered for the first.
 			for range 2 {
 				out := g.Decide(context.Background(), c.req)
 				if c.wantID == "" {
