@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/dood-guard/dood-guard/plugin/config"
+	"github.com/dood-guard/dood-guard/plugin/decisionlog"
 	"github.com/dood-guard/dood-guard/plugin/engine"
 	"github.com/dood-guard/dood-guard/plugin/guard"
 	"github.com/dood-guard/dood-guard/plugin/logfields"
@@ -63,6 +64,15 @@ func newLogger(c config.Config, out io.Writer) *logrus.Logger {
 	return log
 }
 
+// decisionFilter is what --log-decisions and --log-level let through.
+func decisionFilter(c config.Config, log *logrus.Logger) decisionlog.Filter {
+	f := decisionlog.DenialsOnly
+	if c.LogDecisions == "all" {
+		f = decisionlog.All
+	}
+	return f.AtLevel(log.GetLevel())
+}
+
 // newGuard loads and compiles the configured policy. A policy that does not
 // load is an error: the guard refuses to start rather than serve without one.
 func newGuard(ctx context.Context, c config.Config, log logrus.FieldLogger) (*guard.Guard, *policy.Source, error) {
@@ -81,7 +91,6 @@ func newGuard(ctx context.Context, c config.Config, log logrus.FieldLogger) (*gu
 	g := guard.New(guard.Options{
 		DefaultAPIVersion:  c.DefaultAPIVersion,
 		AllowUnknownRoutes: c.AllowUnknownRoutes,
-		LogAllowed:         c.LogDecisions == "all",
 		Normalize:          nopts,
 	}, log)
 	g.SetEngine(e)
@@ -95,6 +104,7 @@ func runServe(c config.Config, sc stateConfig, log *logrus.Logger) error {
 	if err != nil {
 		return err
 	}
+	g.SetDecisionLog(decisionlog.NewLogrus(log, decisionFilter(c, log)))
 	st, err := sc.source()
 	if err != nil {
 		return err
