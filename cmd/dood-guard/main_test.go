@@ -166,6 +166,47 @@ func TestDecisionLogIsJSON(t *testing.T) {
 	}
 }
 
+// TestDecisionLogFlags: which decisions are logged, and that the allowed
+// lines the JSON sink buffers are written by shutdown, before the logrus
+// line that follows them.
+func TestDecisionLogFlags(t *testing.T) {
+	cases := []struct {
+		name    string
+		args    []string
+		want    []string // substrings of the log, in order
+		notWant string
+	}{
+		{"json: allowed line before the shutdown line", nil,
+			[]string{`"endpoint":"ping"`, `"msg":"request allowed"`, `"msg":"shutting down"`}, ""},
+		{"deny only: no allowed line", []string{"--log-decisions", "deny"}, []string{`"msg":"shutting down"`}, "request allowed"},
+		{"level warn: no allowed line", []string{"--log-level", "warn"}, nil, "request allowed"},
+		{"text: the logrus line", []string{"--log-format", "text"},
+			[]string{`msg="request allowed"`, "endpoint=ping", `msg="shutting down"`}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := startServer(t, tc.args...)
+			if r := s.authz(t, authorization.Request{RequestMethod: "GET", RequestURI: "/_ping"}); !r.Allow {
+				t.Fatalf("ping denied: %+v", r)
+			}
+			s.cmd.Process.Signal(syscall.SIGTERM)
+			s.cmd.Wait()
+			logs := s.logs.String()
+			rest := logs
+			for _, w := range tc.want {
+				i := strings.Index(rest, w)
+				if i < 0 {
+					t.Fatalf("%q missing, or out of order, in:\n%s", w, logs)
+				}
+				rest = rest[i+len(w):]
+			}
+			if tc.notWant != "" && strings.Contains(logs, tc.notWant) {
+				t.Errorf("%q in:\n%s", tc.notWant, logs)
+			}
+		})
+	}
+}
+
 func TestShutdownRemovesSocket(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		s := startServer(t)

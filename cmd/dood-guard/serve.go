@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/dood-guard/dood-guard/plugin/config"
+	"github.com/dood-guard/dood-guard/plugin/decisionlog"
 	"github.com/dood-guard/dood-guard/plugin/engine"
 	"github.com/dood-guard/dood-guard/plugin/guard"
 	"github.com/dood-guard/dood-guard/plugin/logfields"
@@ -63,6 +64,35 @@ func newLogger(c config.Config, out io.Writer) *logrus.Logger {
 	return log
 }
 
+// decisionLog is where the decision lines go: what --log-decisions and
+// --log-level let through. In JSON they bypass logrus, whose per-line cost
+// was several times the decision's: the JSON sink writes the same bytes,
+// batched, to the same writer. The writer is stderr, an *os.File, which
+// serialises writes, so a batch and a logrus line never interleave; and
+// every logrus line first flushes the batch, so the log stays in order.
+// Call the returned func at shutdown to write what is still buffered.
+func decisionLog(c config.Config, log *logrus.Logger) (decisionlog.Sink, func()) {
+	f := decisionlog.DenialsOnly
+	if c.LogDecisions == "all" {
+		f = decisionlog.All
+	}
+	f = f.AtLevel(log.GetLevel())
+	if c.LogFormat == "text" {
+		return decisionlog.NewLogrus(log, f), func() {}
+	}
+	s := decisionlog.NewJSON(log.Out, decisionlog.JSONOptions{Filter: f, OnError: func(err error) {
+		log.WithError(err).Error("writing decision lines failed; those lines are lost and later failures go unreported")
+	}})
+	log.AddHook(flushFirst{s})
+	return s, func() { s.Close() }
+}
+
+// flushFirst writes the buffered decision lines before any other line.
+type flushFirst struct{ s *decisionlog.JSON }
+
+func (flushFirst) Levels() []logrus.Level     { return logrus.AllLevels }
+func (h flushFirst) Fire(*logrus.Entry) error { h.s.Flush(); return nil }
+
 // newGuard loads and compiles the configured policy. A policy that does not
 // load is an error: the guard refuses to start rather than serve without one.
 func newGuard(ctx context.Context, c config.Config, log logrus.FieldLogger) (*guard.Guard, *policy.Source, error) {
@@ -81,7 +111,6 @@ func newGuard(ctx context.Context, c config.Config, log logrus.FieldLogger) (*gu
 	g := guard.New(guard.Options{
 		DefaultAPIVersion:  c.DefaultAPIVersion,
 		AllowUnknownRoutes: c.AllowUnknownRoutes,
-		LogAllowed:         c.LogDecisions == "all",
 		Normalize:          nopts,
 	}, log)
 	g.SetEngine(e)
@@ -95,6 +124,9 @@ func runServe(c config.Config, sc stateConfig, log *logrus.Logger) error {
 	if err != nil {
 		return err
 	}
+	decisions, closeDecisions := decisionLog(c, log)
+	defer closeDecisions()
+	g.SetDecisionLog(decisions)
 	st, err := sc.source()
 	if err != nil {
 		return err

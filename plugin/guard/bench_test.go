@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/docker/go-plugins-helpers/authorization"
+	"github.com/dood-guard/dood-guard/plugin/decisionlog"
 	"github.com/dood-guard/dood-guard/plugin/decode"
 	"github.com/moby/moby/api/types/container"
 	"github.com/sirupsen/logrus"
@@ -28,7 +29,7 @@ import (
 //   - BenchmarkAuthZ: what the plugin's HTTP handler does for each call,
 //     without the network: the AuthZ request JSON (base64 body and all)
 //     decoded as go-plugins-helpers decodes it, the guard's AuthZReq or
-//     AuthZRes (decision log line included, JSON formatter, discarded), and
+//     AuthZRes (decision log line included, JSON sink, discarded), and
 //     the answer encoded as the helper encodes it.
 //   - BenchmarkHandler: the real authorization.NewHandler serving the guard
 //     on a unix socket, called over a kept-alive connection as dockerd calls
@@ -98,14 +99,12 @@ func (c benchCase) at(i int) authorization.Request {
 }
 
 // benchGuard serves the embedded policy and logs every decision with the
-// JSON formatter, as `dood-guard serve` does by default, to nowhere.
+// JSON sink, as `dood-guard serve` does by default, to nowhere.
 func benchGuard(b *testing.B) *Guard {
 	g := newTestGuard(b)
-	log := logrus.New()
-	log.SetOutput(io.Discard)
-	log.SetFormatter(&logrus.JSONFormatter{})
-	g.log = log
-	g.opts.LogAllowed = true
+	sink := decisionlog.NewJSON(io.Discard, decisionlog.JSONOptions{Filter: decisionlog.All})
+	b.Cleanup(func() { sink.Close() })
+	g.SetDecisionLog(sink)
 	return g
 }
 
@@ -264,28 +263,49 @@ func BenchmarkHandler(b *testing.B) {
 }
 
 // BenchmarkDecisionLog is the one structured line an allowed decision
-// costs with `--log-decisions all` (the default), JSON formatter.
-// "discard" formats the line only; "file" also writes it to a file, as
-// `dood-guard serve 2>>log` does.
+// costs with `--log-decisions all` (the default): "json" is the JSON sink
+// `--log-format json` (the default) uses, "logrus" the same line through
+// logrus's JSONFormatter, as before the sink. "discard" formats the line
+// only; "file" also writes it to a file, as `dood-guard serve 2>>log` does
+// (the JSON sink batches allowed lines, so most calls write nothing).
 func BenchmarkDecisionLog(b *testing.B) {
-	g := benchGuard(b)
+	g := newTestGuard(b)
 	out := g.Decide(context.Background(), benchReq(b, "benign-cli-create"))
 	f, err := os.Create(filepath.Join(b.TempDir(), "log"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer f.Close()
-	for _, w := range []struct {
+	sinks := []struct {
 		name string
-		out  io.Writer
-	}{{"discard", io.Discard}, {"file", f}} {
-		b.Run(w.name, func(b *testing.B) {
-			g.log.(*logrus.Logger).SetOutput(w.out)
-			b.ReportAllocs()
-			for b.Loop() {
-				g.logDecision(out, 42)
-			}
-		})
+		open func(io.Writer) (decisionlog.Sink, func())
+	}{
+		{"json", func(w io.Writer) (decisionlog.Sink, func()) {
+			s := decisionlog.NewJSON(w, decisionlog.JSONOptions{Filter: decisionlog.All})
+			return s, func() { s.Close() }
+		}},
+		{"logrus", func(w io.Writer) (decisionlog.Sink, func()) {
+			log := logrus.New()
+			log.SetOutput(w)
+			log.SetFormatter(&logrus.JSONFormatter{})
+			return decisionlog.NewLogrus(log, decisionlog.All), func() {}
+		}},
+	}
+	for _, sink := range sinks {
+		for _, w := range []struct {
+			name string
+			out  io.Writer
+		}{{"discard", io.Discard}, {"file", f}} {
+			b.Run(sink.name+"/"+w.name, func(b *testing.B) {
+				s, closeSink := sink.open(w.out)
+				defer closeSink()
+				g.SetDecisionLog(s)
+				b.ReportAllocs()
+				for b.Loop() {
+					g.logDecision(out, 42)
+				}
+			})
+		}
 	}
 }
 

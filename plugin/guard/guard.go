@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/docker/go-plugins-helpers/authorization"
+	"github.com/dood-guard/dood-guard/plugin/decisionlog"
 	"github.com/dood-guard/dood-guard/plugin/engine"
-	"github.com/dood-guard/dood-guard/plugin/logfields"
 	"github.com/dood-guard/dood-guard/plugin/normalize"
 	"github.com/dood-guard/dood-guard/plugin/verdict"
 	"github.com/sirupsen/logrus"
@@ -25,8 +25,6 @@ type Options struct {
 	// AllowUnknownRoutes sends mutating calls to unknown routes to the policy
 	// instead of denying them outright.
 	AllowUnknownRoutes bool
-	// LogAllowed logs allowed decisions too; denials are always logged.
-	LogAllowed bool
 	// Normalize carries host facts for the normaliser.
 	Normalize normalize.Options
 }
@@ -37,7 +35,8 @@ type Guard struct {
 	policy atomic.Pointer[loaded]
 	state  StateSource
 	opts   Options
-	log    logrus.FieldLogger
+	// decisions gets one record per decision.
+	decisions decisionlog.Sink
 }
 
 // StateSource finds the existing objects a request points at
@@ -56,12 +55,17 @@ type StateSource interface {
 func (g *Guard) SetState(s StateSource) { g.state = s }
 
 // New returns a guard with no policy: it denies everything until SetEngine.
+// It logs its denials to log until SetDecisionLog.
 func New(opts Options, log logrus.FieldLogger) *Guard {
 	if opts.DefaultAPIVersion == "" {
 		opts.DefaultAPIVersion = "1.41"
 	}
-	return &Guard{opts: opts, log: log}
+	return &Guard{opts: opts, decisions: decisionlog.NewLogrus(log, decisionlog.DenialsOnly)}
 }
+
+// SetDecisionLog sends the decisions to s, which chooses which to write.
+// Set it before serving.
+func (g *Guard) SetDecisionLog(s decisionlog.Sink) { g.decisions = s }
 
 // SetEngine installs a prepared policy, forgetting the outcomes remembered
 // for the one before.
@@ -187,27 +191,20 @@ func (g *Guard) lookupState(ctx context.Context, input map[string]any) (map[stri
 }
 
 func (g *Guard) logDecision(out Outcome, took time.Duration) {
-	denied := !out.Response.Allow
-	if !denied && !g.opts.LogAllowed {
-		return
-	}
 	r := out.Request
-	f := logrus.Fields{
-		logfields.Phase:      r.Phase,
-		logfields.Method:     r.Method,
-		logfields.Path:       r.Path,
-		logfields.Endpoint:   r.Endpoint,
-		logfields.APIVersion: r.APIVersion,
-		logfields.User:       r.User,
-		logfields.AuthMethod: r.AuthMethod,
-		logfields.EvalMicros: took.Microseconds(),
+	rec := decisionlog.Record{
+		Phase:      r.Phase,
+		Method:     r.Method,
+		Path:       r.Path,
+		Endpoint:   r.Endpoint,
+		APIVersion: r.APIVersion,
+		User:       r.User,
+		AuthMethod: r.AuthMethod,
+		EvalMicros: took.Microseconds(),
+		Denied:     !out.Response.Allow,
 	}
-	if denied {
-		f[logfields.Decision] = logfields.Deny
-		f[logfields.RuleIDs] = verdict.IDs(out.Violations)
-		g.log.WithFields(f).Warn("request denied")
-		return
+	if rec.Denied {
+		rec.RuleIDs = verdict.IDs(out.Violations)
 	}
-	f[logfields.Decision] = logfields.Allow
-	g.log.WithFields(f).Info("request allowed")
+	g.decisions.Log(rec)
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/docker/go-plugins-helpers/authorization"
+	"github.com/dood-guard/dood-guard/plugin/decisionlog"
 	"github.com/dood-guard/dood-guard/plugin/decode"
 	"github.com/dood-guard/dood-guard/plugin/logfields"
 	"github.com/dood-guard/dood-guard/plugin/route"
@@ -94,8 +95,7 @@ func TestResponsePhase(t *testing.T) {
 func TestDecisionLogLine(t *testing.T) {
 	log, hook := test.NewNullLogger()
 	g := newTestGuard(t)
-	g.log = log
-	g.opts.LogAllowed = true
+	g.SetDecisionLog(decisionlog.NewLogrus(log, decisionlog.All))
 	g.AuthZReq(jsonReq("POST", "/v1.41/containers/create", `{"Image":"x","Env":["TOKEN=hunter2"],"HostConfig":{"Privileged":true}}`))
 	g.AuthZReq(jsonReq("GET", "/v1.41/containers/json", ""))
 	if len(hook.Entries) != 2 {
@@ -125,15 +125,46 @@ func TestDecisionLogLine(t *testing.T) {
 	}
 }
 
-func TestLogDenialsOnly(t *testing.T) {
+// TestDefaultDecisionLog: until SetDecisionLog, the guard logs its
+// denials, and only those, to the logger New was given.
+func TestDefaultDecisionLog(t *testing.T) {
 	log, hook := test.NewNullLogger()
-	g := newTestGuard(t)
-	g.log = log
+	g := New(Options{}, log)
+	g.SetEngine(newTestGuard(t).policy.Load().engine)
 	g.AuthZReq(jsonReq("GET", "/_ping", ""))
 	if len(hook.Entries) != 0 {
-		t.Errorf("allowed decision logged with LogAllowed off: %v", hook.Entries[0].Message)
+		t.Errorf("allowed decision logged by default: %v", hook.Entries[0].Message)
+	}
+	g.AuthZRes(authorization.Request{})
+	if len(hook.Entries) != 1 || hook.Entries[0].Message != "request denied" {
+		t.Errorf("log after a denial: %v, want one denial", hook.Entries)
 	}
 }
+
+// TestDecisionRecord: what the guard hands the decision log for an
+// allowed and a denied call.
+func TestDecisionRecord(t *testing.T) {
+	var got recordSink
+	g := newTestGuard(t)
+	g.SetDecisionLog(&got)
+	g.AuthZReq(jsonReq("GET", "/v1.41/containers/json", ""))
+	g.AuthZReq(jsonReq("POST", "/v1.41/containers/create", `{"Image":"x","HostConfig":{"Privileged":true}}`))
+	for i := range got {
+		got[i].EvalMicros = 0
+	}
+	want := recordSink{
+		{Phase: "request", Method: "GET", Path: "/containers/json", Endpoint: "container.list", APIVersion: "1.41"},
+		{Phase: "request", Method: "POST", Path: "/containers/create", Endpoint: "container.create", APIVersion: "1.41",
+			Denied: true, RuleIDs: []string{"DG-PRIV-001"}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("records (-want +got):\n%s", diff)
+	}
+}
+
+type recordSink []decisionlog.Record
+
+func (s *recordSink) Log(r decisionlog.Record) { *s = append(*s, r) }
 
 // TestEveryBodyRouteHasADecoder: a route whose handler reads a JSON body
 // without a decoder here would be denied on every call.

@@ -15,7 +15,8 @@ import (
 // unmemoised is a guard on the same policy that remembers nothing: what the
 // pipeline computes for a request, to compare remembered outcomes with.
 func unmemoised(g *Guard) *Guard {
-	u := New(g.opts, g.log)
+	u := New(g.opts, nil)
+	u.decisions = g.decisions
 	u.policy.Store(&loaded{engine: g.policy.Load().engine})
 	return u
 }
@@ -139,9 +140,8 @@ func TestKeyEncodingIsUnambiguous(t *testing.T) {
 func TestHostResolvedBindsAreJudgedEachTime(t *testing.T) {
 	target := "/srv/ci/workspace"
 	kind := "dir"
-	opts := Options{Normalize: normalize.Options{Resolve: func(string) (string, string) { return target, kind }}}
-	g := New(opts, newTestGuard(t).log)
-	g.SetEngine(newTestGuard(t).policy.Load().engine)
+	g := newTestGuard(t)
+	g.opts.Normalize = normalize.Options{Resolve: func(string) (string, string) { return target, kind }}
 	req := jsonReq("POST", "/v1.41/containers/create", `{"Image":"busybox","HostConfig":{"Binds":["/srv/ci/workspace:/w"]}}`)
 	if out := g.Decide(context.Background(), req); !out.Response.Allow {
 		t.Fatalf("bind of a plain directory denied: %s", out.Response.Msg)
