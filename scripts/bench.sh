@@ -26,7 +26,10 @@
 #
 # env: ROUNDS (6), PING_N (5000), PING4_N (10000), INSPECT_N (4000),
 #      CREATE_N (200), OUT (a file to copy the report to), GUARD_FLAGS
-#      (extra `dood-guard serve` flags, e.g. "--log-decisions deny")
+#      (extra `dood-guard serve` flags, e.g. "--log-decisions deny"),
+#      WORKLOADS ("ping-1c ping-4c inspect create": which to run),
+#      GUARD_LOG (a file to copy dood-guard's log to: its decision lines
+#      carry eval_us, the time each decision took in the plugin)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo=$(pwd)
@@ -42,6 +45,7 @@ PING_N=${PING_N:-5000}
 PING4_N=${PING4_N:-10000}
 INSPECT_N=${INSPECT_N:-4000}
 CREATE_N=${CREATE_N:-200}
+WORKLOADS=${WORKLOADS:-ping-1c ping-4c inspect create}
 read -r -a guard_flags <<<"${GUARD_FLAGS:-}"
 
 log() { printf '[bench] %s\n' "$*" >&2; }
@@ -62,6 +66,7 @@ cleanup() {
 	set +e
 	[ -n "$guard_pid" ] && kill -TERM "$guard_pid" 2>/dev/null && wait "$guard_pid" 2>/dev/null
 	[ -n "$noop_pid" ] && kill -TERM "$noop_pid" 2>/dev/null && wait "$noop_pid" 2>/dev/null
+	[ -n "${GUARD_LOG:-}" ] && [ -f "$work/guard.log" ] && cp "$work/guard.log" "$GUARD_LOG"
 	[ -d "$dir" ] && dg_dockerd_stop "$dir"
 	rm -f "$noop_sock" "$guard_sock"
 	rm -rf "$work"
@@ -141,10 +146,18 @@ for round in $(seq "$ROUNDS"); do
 	for cfg in none noop guard; do
 		log "round $round/$ROUNDS: $cfg"
 		use "$cfg"
-		load -label "$cfg" -round "$round" -workload ping -clients 1 -n "$PING_N"
-		load -label "$cfg" -round "$round" -workload ping -clients 4 -n "$PING4_N"
-		load -label "$cfg" -round "$round" -workload inspect -id "$inspect_id" -n "$INSPECT_N"
-		load -label "$cfg" -round "$round" -workload create -n "$CREATE_N" -warmup 5
+		for w in $WORKLOADS; do
+			case "$w" in
+			ping-1c) load -label "$cfg" -round "$round" -workload ping -clients 1 -n "$PING_N" ;;
+			ping-4c) load -label "$cfg" -round "$round" -workload ping -clients 4 -n "$PING4_N" ;;
+			inspect) load -label "$cfg" -round "$round" -workload inspect -id "$inspect_id" -n "$INSPECT_N" ;;
+			create) load -label "$cfg" -round "$round" -workload create -n "$CREATE_N" -warmup 5 ;;
+			*)
+				log "unknown workload $w"
+				exit 2
+				;;
+			esac
+		done
 	done
 done
 use none
