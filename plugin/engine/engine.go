@@ -32,6 +32,10 @@ type Decision struct {
 	Violations []Violation
 }
 
+// neverCancelled is the cancellation handle of evaluations whose context
+// cannot be cancelled; nothing ever cancels it.
+var neverCancelled = topdown.NewCancel()
+
 // ErrUndefined means the policy does not define the decision document.
 var ErrUndefined = errors.New("policy does not define " + Query)
 
@@ -104,7 +108,13 @@ func (e *Engine) Decide(ctx context.Context, input map[string]any) (Decision, er
 // DecideValue is Decide for an input document already converted.
 func (e *Engine) DecideValue(ctx context.Context, input ast.Value) (Decision, error) {
 	vc := &constCache{VirtualCache: topdown.NewVirtualCache(), consts: e.consts}
-	rs, err := e.pq.Eval(ctx, rego.EvalParsedInput(input), rego.EvalVirtualCache(vc))
+	opts := []rego.EvalOption{rego.EvalParsedInput(input), rego.EvalVirtualCache(vc)}
+	if ctx.Done() == nil {
+		// Nothing can cancel this evaluation: spare OPA the goroutine it
+		// starts per evaluation to watch the context.
+		opts = append(opts, rego.EvalExternalCancel(neverCancelled))
+	}
+	rs, err := e.pq.Eval(ctx, opts...)
 	if err != nil {
 		return Decision{}, fmt.Errorf("evaluate %s: %w", Query, err)
 	}
