@@ -6,8 +6,8 @@
 # One private, sandboxed dockerd (scripts/lib/dockerd.sh: own data root,
 # sockets and network namespace; the host's Docker is never touched) serves
 # the load in turns: none (no authorization plugin), noop (cmd/noop-authz)
-# and guard (dood-guard serve with the default policy and flags), A B C A B C
-# for ROUNDS rounds, so drift hits all three alike. Between turns the
+# and guard (dood-guard serve with the default policy and flags), A B C, B C A,
+# C A B... for ROUNDS rounds, so drift hits all three alike. Between turns the
 # daemon's "authorization-plugins" is rewritten and dockerd reloads it on
 # SIGHUP; a probe checks that the new configuration is in force (the guard
 # refuses a privileged create; the no-op plugin counts the calls it gets).
@@ -24,9 +24,11 @@
 # them) and Go. It is a benchmark, not a test: scripts/test.sh does not run
 # it. A full run takes about 3 minutes on 2 cores.
 #
-# env: ROUNDS (6), PING_N (5000), PING4_N (10000), INSPECT_N (4000),
-#      CREATE_N (200), OUT (a file to copy the report to), GUARD_FLAGS
+# env: ROUNDS (10), PING_N (3000), PING4_N (6000), INSPECT_N (2400),
+#      CREATE_N (120), OUT (a file to copy the report to), GUARD_FLAGS
 #      (extra `dood-guard serve` flags, e.g. "--log-decisions deny"),
+#      GUARD_BIN (a dood-guard binary to measure instead of this tree's,
+#      e.g. an older build to compare with),
 #      WORKLOADS ("ping-1c ping-4c inspect create": which to run),
 #      GUARD_LOG (a file to copy dood-guard's log to: its decision lines
 #      carry eval_us, the time each decision took in the plugin)
@@ -40,11 +42,11 @@ repo=$(pwd)
 dg_require_go
 dg_dockerd_prereqs
 
-ROUNDS=${ROUNDS:-6}
-PING_N=${PING_N:-5000}
-PING4_N=${PING4_N:-10000}
-INSPECT_N=${INSPECT_N:-4000}
-CREATE_N=${CREATE_N:-200}
+ROUNDS=${ROUNDS:-10}
+PING_N=${PING_N:-3000}
+PING4_N=${PING4_N:-6000}
+INSPECT_N=${INSPECT_N:-2400}
+CREATE_N=${CREATE_N:-120}
 WORKLOADS=${WORKLOADS:-ping-1c ping-4c inspect create}
 read -r -a guard_flags <<<"${GUARD_FLAGS:-}"
 
@@ -77,6 +79,7 @@ trap 'exit 130' INT TERM
 log "building dood-guard, noop-authz and dg-bench"
 mkdir -p "$bin" /run/docker/plugins
 (cd "$repo" && CGO_ENABLED=0 go build -o "$bin/dood-guard" ./cmd/dood-guard &&
+	if [ -n "${GUARD_BIN:-}" ]; then cp "$GUARD_BIN" "$bin/dood-guard"; fi &&
 	go build -o "$bin/noop-authz" ./cmd/noop-authz &&
 	go build -o "$bin/dg-bench" ./cmd/dg-bench)
 
@@ -143,7 +146,11 @@ load() {
 
 start=$(date +%s)
 for round in $(seq "$ROUNDS"); do
-	for cfg in none noop guard; do
+	# The order rotates each round, so that no configuration always runs
+	# right after a reload from the same other one.
+	order=(none noop guard)
+	k=$(((round - 1) % 3))
+	for cfg in "${order[@]:k}" "${order[@]:0:k}"; do
 		log "round $round/$ROUNDS: $cfg"
 		use "$cfg"
 		for w in $WORKLOADS; do

@@ -339,6 +339,28 @@ type stats struct {
 	rate       float64 // calls per second
 	errors     int
 	roundsP50s []time.Duration
+	byRound    map[int]time.Duration // p50 of each round
+}
+
+// pairedRatio is the median, over the rounds both configurations ran, of
+// a/b in that round: each round's ratio compares turns minutes apart, so
+// drift between rounds (a noisy neighbour, the daemon's own state) cancels.
+func pairedRatio(a, b map[int]time.Duration) string {
+	var rs []float64
+	for round, x := range a {
+		if y, ok := b[round]; ok && y > 0 {
+			rs = append(rs, float64(x)/float64(y))
+		}
+	}
+	if len(rs) == 0 {
+		return "-"
+	}
+	sort.Float64s(rs)
+	m := rs[len(rs)/2]
+	if len(rs)%2 == 0 {
+		m = (rs[len(rs)/2-1] + rs[len(rs)/2]) / 2
+	}
+	return strconv.FormatFloat(m, 'f', 3, 64)
 }
 
 func pct(sorted []int64, p float64) time.Duration {
@@ -370,6 +392,7 @@ func report(args []string, w io.Writer) error {
 	elapsed := map[key]int64{}
 	errs := map[key]int{}
 	roundP50 := map[key][]time.Duration{}
+	byRound := map[key]map[int]time.Duration{}
 	rounds := map[int]bool{}
 	var workloads []string
 	seenW := map[string]bool{}
@@ -387,6 +410,10 @@ func report(args []string, w io.Writer) error {
 		r := append([]int64(nil), s.Lat...)
 		sort.Slice(r, func(i, j int) bool { return r[i] < r[j] })
 		roundP50[k] = append(roundP50[k], pct(r, 0.5))
+		if byRound[k] == nil {
+			byRound[k] = map[int]time.Duration{}
+		}
+		byRound[k][s.Round] = pct(r, 0.5)
 		rounds[s.Round] = true
 		if !seenW[s.Workload] {
 			seenW[s.Workload] = true
@@ -400,7 +427,7 @@ func report(args []string, w io.Writer) error {
 		k := key{label, wl}
 		l := append([]int64(nil), lat[k]...)
 		sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
-		st := stats{n: len(l), p50: pct(l, 0.5), p99: pct(l, 0.99), errors: errs[k], roundsP50s: roundP50[k]}
+		st := stats{n: len(l), p50: pct(l, 0.5), p99: pct(l, 0.99), errors: errs[k], roundsP50s: roundP50[k], byRound: byRound[k]}
 		if elapsed[k] > 0 {
 			st.rate = float64(len(l)) / (float64(elapsed[k]) / 1e9)
 		}
@@ -427,13 +454,13 @@ func report(args []string, w io.Writer) error {
 			fmt.Fprintf(w, "| %s | %s | %d%s | %s | %s | %.0f | %s |\n", wl, lb, st.n, errNote, us(st.p50), us(st.p99), st.rate, strings.Join(per, " "))
 		}
 	}
-	fmt.Fprintf(w, "\n| workload | %s p50 / %s p50 | %s p50 − %s p50 | %s p50 − %s p50 |\n|---|---|---|---|\n", *guard, *floor, *guard, *floor, *floor, *none)
+	fmt.Fprintf(w, "\n| workload | %s p50 / %s p50 | median of the rounds' ratios | %s p50 − %s p50 | %s p50 − %s p50 |\n|---|---|---|---|---|\n", *guard, *floor, *guard, *floor, *floor, *none)
 	for _, wl := range workloads {
 		g, fl, no := get(*guard, wl), get(*floor, wl), get(*none, wl)
 		if g.n == 0 || fl.n == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "| %s | %.3f | %+.0f µs | %+.0f µs |\n", wl, float64(g.p50)/float64(fl.p50), float64(g.p50-fl.p50)/1e3, float64(fl.p50-no.p50)/1e3)
+		fmt.Fprintf(w, "| %s | %.3f | %s | %+.0f µs | %+.0f µs |\n", wl, float64(g.p50)/float64(fl.p50), pairedRatio(g.byRound, fl.byRound), float64(g.p50-fl.p50)/1e3, float64(fl.p50-no.p50)/1e3)
 	}
 	if *rss != "" || *calls != "" {
 		fmt.Fprintln(w)
