@@ -256,6 +256,23 @@ func TestServeProtocol(t *testing.T) {
 		{"response phase", "/AuthZPlugin.AuthZRes", `{"RequestMethod":"GET","RequestUri":"/_ping","ResponseStatusCode":200,"ResponseBody":"e30="}`, authorization.Response{Allow: true}},
 		{"garbage response phase", "/AuthZPlugin.AuthZRes", `{`, authorization.Response{Msg: malformed.ID}},
 	}
+	t.Run("handshake", func(t *testing.T) {
+		resp, err := client.Post("http://p/Plugin.Activate", "application/json", strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var a struct{ Implements []string }
+		if err := json.NewDecoder(resp.Body).Decode(&a); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{"authz"}, a.Implements); resp.StatusCode != http.StatusOK || diff != "" {
+			t.Errorf("status %d, Implements (-want +got):\n%s", resp.StatusCode, diff)
+		}
+		if ct := resp.Header.Get("Content-Type"); ct != "application/vnd.docker.plugins.v1.1+json" {
+			t.Errorf("Content-Type %q, want dockerd's plugin media type", ct)
+		}
+	})
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			got := call(tc.path, tc.body)
