@@ -4,7 +4,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: build test unit lint bench fuzz plugin demo clean
+.PHONY: build test unit lint bench bench-e2e fuzz plugin demo clean
 
 build: ## the dood-guard binary in bin/
 	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o bin/dood-guard ./cmd/dood-guard
@@ -21,6 +21,9 @@ lint: ## gofmt and go vet
 
 bench: ## decision-path benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./plugin/...
+
+bench-e2e: ## end-to-end benchmark against a private dockerd (root, about 3 minutes)
+	scripts/bench.sh
 
 fuzz: ## fuzz each Fuzz* target for FUZZTIME (default 30s)
 	@for pkg in $$($(GO) list ./...); do \
