@@ -786,14 +786,11 @@ func TestManagedPluginHung(t *testing.T) {
 	expectEnforcing(t)
 }
 
-// TestManagedBrokenPolicy: a policy directory that becomes unparsable never
-// opens the door. On SIGHUP the last good policy keeps serving; a plugin
-// (re)start with it fails, the plugin stays down and every call fails
-// (500) until the admin breaks glass — here with install.sh --uninstall,
-// which works while the guard is down — and reinstalls.
-func TestManagedBrokenPolicy(t *testing.T) {
-	requireManaged(t)
-	t.Cleanup(func() { restoreGuard(t) })
+// usePolicyFiles writes the library as files into the host policy
+// directory, reinstalls the plugin pointed at them and checks that a benign
+// create passes. It returns the directory; the caller restores the guard.
+func usePolicyFiles(t *testing.T) string {
+	t.Helper()
 	// The library as files in the host policy directory, and the plugin
 	// pointed at them.
 	mods, err := policies.Modules()
@@ -828,6 +825,63 @@ func TestManagedBrokenPolicy(t *testing.T) {
 	} else {
 		cleanupContainer(t, id)
 	}
+
+	return dir
+}
+
+// TestManagedReloadForgetsRememberedOutcomes: the guard answers a repeated
+// request from memory, but a policy reloaded on SIGHUP judges it anew.
+func TestManagedReloadForgetsRememberedOutcomes(t *testing.T) {
+	requireManaged(t)
+	t.Cleanup(func() { restoreGuard(t) })
+	dir := usePolicyFiles(t)
+	body := map[string]any{"Image": image, "Cmd": []string{"true"}, "Labels": map[string]string{"ci.job": "frozen"}}
+	for i := range 3 { // the first is evaluated, the others remembered
+		r := h.docker.jsonReq(t, "POST", createPath, body)
+		id := createdID(r)
+		if id == "" {
+			t.Fatalf("create %d before the reload: %s", i, r)
+		}
+		cleanupContainer(t, id)
+	}
+	rule := filepath.Join(dir, "team", "frozen.rego")
+	if err := os.MkdirAll(filepath.Dir(rule), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(rule, []byte(`package dood.rules.frozen
+
+violation contains {"id": "TEAM-001", "msg": "job frozen", "path": "Labels"} if {
+	input.endpoint == "container.create"
+	input.body.Labels["ci.job"] == "frozen"
+}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	from := pluginLogSize()
+	if err := syscall.Kill(pluginPID(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	if !waitPluginLog(t, from, "policy reloaded", 10*time.Second) {
+		t.Fatalf("no \"policy reloaded\" in the plugin's log after SIGHUP:\n%s", tail(h.pluginLog, 10))
+	}
+	r := h.docker.jsonReq(t, "POST", createPath, body)
+	if id := createdID(r); id != "" {
+		cleanupContainer(t, id)
+	}
+	if diff := cmp.Diff(verdict{Status: 403, DeniedBy: h.pluginName, Rule: "TEAM-001"}, judge(r, "TEAM-001")); diff != "" {
+		t.Errorf("the same create after the reload (-want +got):\n%s\ndaemon said: %s", diff, r)
+	}
+}
+
+// TestManagedBrokenPolicy: a policy directory that becomes unparsable never
+// opens the door. On SIGHUP the last good policy keeps serving; a plugin
+// (re)start with it fails, the plugin stays down and every call fails
+// (500) until the admin breaks glass — here with install.sh --uninstall,
+// which works while the guard is down — and reinstalls.
+func TestManagedBrokenPolicy(t *testing.T) {
+	requireManaged(t)
+	t.Cleanup(func() { restoreGuard(t) })
+	dir := usePolicyFiles(t)
 
 	// 1. The directory becomes unparsable and the plugin is told to reload.
 	broken := filepath.Join(dir, "broken.rego")
@@ -875,7 +929,7 @@ func TestManagedBrokenPolicy(t *testing.T) {
 	if err := os.Remove(broken); err != nil {
 		t.Fatal(err)
 	}
-	start = time.Now()
+	start := time.Now()
 	if out, err := h.uninstallGuard(); err != nil {
 		t.Fatalf("install.sh --uninstall with the guard down: %v\n%s", err, out)
 	}
@@ -937,6 +991,46 @@ func TestHostAwareBindSources(t *testing.T) {
 				t.Errorf("bind of %s (-want +got):\n%s\ndaemon said: %s", c.link, diff, resp)
 			}
 		})
+	}
+}
+
+// TestSameBindAfterTheHostChanged: the same create, byte for byte, is
+// judged again when the host path behind its bind source changes — the
+// guard never answers a host-resolved bind from memory. Runs in both
+// modes.
+func TestSameBindAfterTheHostChanged(t *testing.T) {
+	requireImage(t)
+	link := filepath.Join(filepath.Dir(h.workspace), "swapped")
+	point := func(target string) {
+		t.Helper()
+		_ = os.Remove(link)
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { os.Remove(link) })
+	body := map[string]any{"Image": image, "Cmd": []string{"true"},
+		"HostConfig": map[string]any{"Binds": []string{link + ":/x:ro"}}}
+	for _, step := range []struct {
+		target string
+		deny   bool
+	}{
+		{h.workspace, false}, {h.workspace, false}, {"/etc", true}, {h.workspace, false},
+	} {
+		point(step.target)
+		r := h.docker.jsonReq(t, "POST", createPath, body)
+		if id := createdID(r); id != "" {
+			cleanupContainer(t, id)
+		}
+		if !step.deny {
+			if r.Status != 201 {
+				t.Fatalf("bind while the link points at %s: want 201, got %s", step.target, r)
+			}
+			continue
+		}
+		if diff := cmp.Diff(verdict{Status: 403, DeniedBy: h.pluginName, Rule: "DG-MNT-001"}, judge(r, "DG-MNT-001")); diff != "" {
+			t.Errorf("the same create once the link points at /etc (-want +got):\n%s\ndaemon said: %s", diff, r)
+		}
 	}
 }
 
