@@ -59,7 +59,15 @@ vet() {
 }
 
 unit() {
-	go test -count=1 ./...
+	go test -count=1 ./... || return 1
+	# The packages whose state is shared between concurrent calls (the
+	# remembered outcomes, the batched decision log, the state cache), again
+	# under the race detector, which needs cgo and a C compiler.
+	if [ "$(go env CGO_ENABLED)" != 1 ] || ! command -v "$(go env CC)" >/dev/null 2>&1; then
+		echo "go test -race skipped: it needs cgo and a C compiler (apt-get install gcc)"
+		return 0
+	fi
+	go test -count=1 -race ./plugin/guard/ ./plugin/decisionlog/ ./plugin/state/
 }
 
 fuzz() {
@@ -105,7 +113,7 @@ demo() {
 
 step "gofmt" gofmt_check
 step "go vet" vet
-step "go test ./... (unit, Rego, fuzz seed corpora)" unit
+step "go test ./... (unit, Rego, fuzz seed corpora; -race for the concurrent packages)" unit
 step "fuzz (${FUZZTIME} per target)" fuzz
 if [ "${SKIP_INTEGRATION:-0}" = 1 ]; then
 	echo

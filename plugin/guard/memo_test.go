@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/docker/go-plugins-helpers/authorization"
@@ -228,4 +229,44 @@ func TestMemoStaysBounded(t *testing.T) {
 	if len(c.m) > 4 {
 		t.Errorf("memo holds %d outcomes, bound is 4", len(c.m))
 	}
+}
+
+// Calls decided concurrently while the policy is swapped get the answer
+// their request deserves, from memory or not. Run with -race (scripts/test.sh
+// does) to also prove the memo's locking.
+func TestConcurrentDecisionsWhilePoliciesSwap(t *testing.T) {
+	g := newTestGuard(t)
+	e := g.policy.Load().engine
+	reqs := []struct {
+		req   authorization.Request
+		allow bool
+	}{
+		{authorization.Request{RequestMethod: "GET", RequestURI: "/_ping"}, true},
+		{jsonReq("POST", "/v1.41/containers/create", `{"Image":"busybox"}`), true},
+		{jsonReq("POST", "/v1.41/containers/create", `{"Image":"busybox","HostConfig":{"Privileged":true}}`), false},
+		{readHTTP(t, "testdata/benign-cli-create.http"), true},
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 50 {
+			g.SetEngine(e)
+		}
+	}()
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				c := reqs[(w+i)%len(reqs)]
+				if got := g.Decide(context.Background(), c.req).Response.Allow; got != c.allow {
+					t.Errorf("%s %s: allow = %v, want %v", c.req.RequestMethod, c.req.RequestURI, got, c.allow)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	<-done
 }
