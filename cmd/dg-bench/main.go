@@ -334,12 +334,25 @@ func load(args []string) error {
 }
 
 type stats struct {
-	n          int
-	p50, p99   time.Duration
-	rate       float64 // calls per second
-	errors     int
-	roundsP50s []time.Duration
-	byRound    map[int]time.Duration // p50 of each round
+	n        int
+	p50, p99 time.Duration
+	rate     float64 // calls per second
+	errors   int
+	byRound  map[int]time.Duration // p50 of each round
+}
+
+// roundP50s lists the rounds' p50s in round order.
+func (st stats) roundP50s() []time.Duration {
+	rounds := make([]int, 0, len(st.byRound))
+	for r := range st.byRound {
+		rounds = append(rounds, r)
+	}
+	sort.Ints(rounds)
+	out := make([]time.Duration, len(rounds))
+	for i, r := range rounds {
+		out[i] = st.byRound[r]
+	}
+	return out
 }
 
 // pairedRatio is the median, over the rounds both configurations ran, of
@@ -391,7 +404,6 @@ func report(args []string, w io.Writer) error {
 	lat := map[key][]int64{}
 	elapsed := map[key]int64{}
 	errs := map[key]int{}
-	roundP50 := map[key][]time.Duration{}
 	byRound := map[key]map[int]time.Duration{}
 	rounds := map[int]bool{}
 	var workloads []string
@@ -409,7 +421,6 @@ func report(args []string, w io.Writer) error {
 		errs[k] += s.Errors
 		r := append([]int64(nil), s.Lat...)
 		sort.Slice(r, func(i, j int) bool { return r[i] < r[j] })
-		roundP50[k] = append(roundP50[k], pct(r, 0.5))
 		if byRound[k] == nil {
 			byRound[k] = map[int]time.Duration{}
 		}
@@ -427,7 +438,7 @@ func report(args []string, w io.Writer) error {
 		k := key{label, wl}
 		l := append([]int64(nil), lat[k]...)
 		sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
-		st := stats{n: len(l), p50: pct(l, 0.5), p99: pct(l, 0.99), errors: errs[k], roundsP50s: roundP50[k], byRound: byRound[k]}
+		st := stats{n: len(l), p50: pct(l, 0.5), p99: pct(l, 0.99), errors: errs[k], byRound: byRound[k]}
 		if elapsed[k] > 0 {
 			st.rate = float64(len(l)) / (float64(elapsed[k]) / 1e9)
 		}
@@ -444,7 +455,7 @@ func report(args []string, w io.Writer) error {
 				continue
 			}
 			var per []string
-			for _, d := range st.roundsP50s {
+			for _, d := range st.roundP50s() {
 				per = append(per, us(d))
 			}
 			errNote := ""
