@@ -5,7 +5,7 @@
 #
 # One private, sandboxed dockerd (scripts/lib/dockerd.sh: own data root,
 # sockets and network namespace; the host's Docker is never touched) serves
-# the load in turns: none (no authorization plugin), noop (cmd/noop-authz)
+# the load in turns: none (no authorization plugin), noop (internal/tools/noop-authz)
 # and guard (dood-guard serve with the default policy and flags), A B C, B C A,
 # C A B... for ROUNDS rounds, so drift hits all three alike. Between turns the
 # daemon's "authorization-plugins" is rewritten and dockerd reloads it on
@@ -14,7 +14,7 @@
 # The plugins are legacy plugins on /run/docker/plugins with names unique to
 # this run.
 #
-# Workloads per turn (cmd/dg-bench, over the daemon's unix socket, kept-alive
+# Workloads per turn (internal/tools/dg-bench, over the daemon's unix socket, kept-alive
 # connections): GET /_ping with 1 and with 4 concurrent clients, GET
 # /containers/{id}/json, and container create + remove. It prints p50/p99
 # latency and calls/s per configuration and workload, dood-guard's p50 as a
@@ -80,8 +80,8 @@ log "building dood-guard, noop-authz and dg-bench"
 mkdir -p "$bin" /run/docker/plugins
 (cd "$repo" && CGO_ENABLED=0 go build -o "$bin/dood-guard" ./cmd/dood-guard &&
 	if [ -n "${GUARD_BIN:-}" ]; then cp "$GUARD_BIN" "$bin/dood-guard"; fi &&
-	go build -o "$bin/noop-authz" ./cmd/noop-authz &&
-	go build -o "$bin/dg-bench" ./cmd/dg-bench)
+	go build -o "$bin/noop-authz" ./internal/tools/noop-authz &&
+	go build -o "$bin/dg-bench" ./internal/tools/dg-bench)
 
 log "starting a private dockerd in $dir"
 dg_dockerd_start "$dir"

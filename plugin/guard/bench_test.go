@@ -34,7 +34,7 @@ import (
 //   - BenchmarkHandler: the same over a unix socket and a kept-alive
 //     connection, as dockerd calls it, beside "noop": go-plugins-helpers'
 //     authorization handler around a plugin that allows everything (the
-//     floor, as cmd/noop-authz).
+//     floor, as internal/tools/noop-authz).
 //
 // Each runs the request phase (req) and the response phase (res) of:
 // HEAD /_ping, GET /_ping, GET /containers/json, GET /containers/{id}/json
