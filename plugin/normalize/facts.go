@@ -24,16 +24,19 @@ func containerFacts(hc *container.HostConfig, apiVersion string, opts Options) (
 	if err != nil {
 		return nil, err
 	}
+	add, drop := capabilities(hc.CapAdd, "HostConfig.CapAdd"), capabilities(hc.CapDrop, "HostConfig.CapDrop")
+	secOpts := securityOptions(hc.SecurityOpt)
 	return map[string]any{
 		"privileged":          fact(hc.Privileged, "HostConfig.Privileged"),
 		"mounts":              mounts,
 		"volumes_from":        indexed(hc.VolumesFrom, "HostConfig.VolumesFrom"),
-		"capabilities":        map[string]any{"add": capabilities(hc.CapAdd, "HostConfig.CapAdd"), "drop": capabilities(hc.CapDrop, "HostConfig.CapDrop")},
+		"capabilities":        map[string]any{"add": add, "drop": drop},
+		"seccomp":             seccompFact(secOpts, add, drop),
 		"namespaces":          namespaces(hc, apiVersion, opts),
 		"devices":             devices(hc.Devices),
 		"device_cgroup_rules": indexed(hc.DeviceCgroupRules, "HostConfig.DeviceCgroupRules"),
 		"device_requests":     deviceRequests(hc.DeviceRequests),
-		"security_options":    securityOptions(hc.SecurityOpt),
+		"security_options":    secOpts,
 		"runtime":             fact(hc.Runtime, "HostConfig.Runtime"),
 		"cgroup_parent":       fact(hc.CgroupParent, "HostConfig.CgroupParent"),
 		"masked_paths":        pathList(hc.MaskedPaths, "HostConfig.MaskedPaths"),
@@ -48,7 +51,7 @@ func endpointFacts(endpoint string, body any) (map[string]any, error) {
 	case *container.ExecCreateRequest:
 		return map[string]any{
 			"privileged":  fact(b.Privileged, "Privileged"),
-			"user":        fact(b.User, "User"),
+			"user":        userFact(b.User, "User"),
 			"working_dir": fact(b.WorkingDir, "WorkingDir"),
 		}, nil
 	case *volume.CreateRequest:
@@ -71,7 +74,7 @@ func serviceFacts(s *decode.ServiceSpec) map[string]any {
 	var image, user, dir string
 	if c := s.TaskTemplate.ContainerSpec; c != nil {
 		for i, m := range c.Mounts {
-			mounts = append(mounts, specMount(m, fmt.Sprintf("%s.Mounts[%d]", cs, i), nil))
+			mounts = append(mounts, serviceMount(m, fmt.Sprintf("%s.Mounts[%d]", cs, i)))
 		}
 		add = capabilities(c.CapabilityAdd, cs+".CapabilityAdd")
 		drop = capabilities(c.CapabilityDrop, cs+".CapabilityDrop")
@@ -91,9 +94,10 @@ func serviceFacts(s *decode.ServiceSpec) map[string]any {
 		"mounts":           mounts,
 		"capabilities":     map[string]any{"add": add, "drop": drop},
 		"security_options": secOpts,
+		"seccomp":          seccompFact(secOpts, add, drop),
 		"networks":         networks,
 		"image":            fact(image, cs+".Image"),
-		"user":             fact(user, cs+".User"),
+		"user":             userFact(user, cs+".User"),
 		"working_dir":      fact(dir, cs+".Dir"),
 	}
 	if ps := s.TaskTemplate.PluginSpec; ps != nil || s.TaskTemplate.Runtime == swarm.RuntimePlugin {
@@ -122,6 +126,18 @@ func privilegeOptions(p *swarm.Privileges, base string) []any {
 	}
 	opt := func(k, v, path string) {
 		out = append(out, map[string]any{"key": k, "value": v, "raw": k + "=" + v, "path": path})
+	}
+	// The executor writes a credential spec first (Windows only: a Linux
+	// daemon refuses the option, and the task fails).
+	if c := p.CredentialSpec; c != nil {
+		switch {
+		case c.Config != "":
+			opt("credentialspec", "config://"+c.Config, base+".CredentialSpec.Config")
+		case c.File != "":
+			opt("credentialspec", "file://"+c.File, base+".CredentialSpec.File")
+		case c.Registry != "":
+			opt("credentialspec", "registry://"+c.Registry, base+".CredentialSpec.Registry")
+		}
 	}
 	if sl := p.SELinuxContext; sl != nil {
 		if sl.Disable {
