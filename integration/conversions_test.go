@@ -55,6 +55,7 @@ func TestSwarmServiceConversions(t *testing.T) {
 	requireImage(t)
 	withSwarm(t)
 	ws := h.workspace
+	lh := newLibraryHost(t)
 	for _, c := range []attackCase{
 		// swarm reads an empty Type as BIND and upper-cases the others
 		{name: "mount-without-type-binds-root", body: svc("dg-it-conv-1", `,"Mounts":[{"Source":"/","Target":"/host"}]`), rule: "DG-MNT-001"},
@@ -65,10 +66,15 @@ func TestSwarmServiceConversions(t *testing.T) {
 		// the agent expands templates after every check
 		{name: "bind-source-template-climbing-to-root", body: svc("dg-it-conv-6", `,"Mounts":[{"Type":"bind","Source":"`+ws+`/{{\"../../../../../../..\"}}","Target":"/host"}]`), rule: "DG-SWARM-004"},
 		{name: "bind-source-template-from-a-label", body: `{"Name":"dg-it-conv-7","Labels":{"p":"/"},"TaskTemplate":{"ContainerSpec":{"Image":"{img}","Mounts":[{"Type":"bind","Source":"/{{index .Service.Labels \"p\"}}","Target":"/host"}]}}}`, rule: "DG-SWARM-004|DG-MNT-001"},
+		// a bind source as this host resolves it, where the task runs
+		{name: "bind-through-a-symlink-to-var-run", body: svc("dg-it-conv-9", `,"Mounts":[{"Source":"`+lh.linkToRun+`","Target":"/r"}]`), rule: "DG-MNT-001"},
 		// seccomp: a custom profile that allows what the default refuses
 		{name: "seccomp-profile-allowing-unshare-mount-keyctl", target: "/v1.44/services/create", body: svc("dg-it-conv-8", `,"Privileges":{"Seccomp":{"Mode":"custom","Profile":`+profileBytes(weakProfile)+`}}`), rule: "DG-SEC-001"},
 	} {
 		t.Run("attack/"+c.name, func(t *testing.T) {
+			if c.name == "bind-through-a-symlink-to-var-run" && h.mode == modeManaged {
+				t.Skip("host-aware paths need the managed plugin's --host-root; legacy mode only (as in TestLibrary)")
+			}
 			target := c.target
 			if target == "" {
 				target = api + "/services/create"

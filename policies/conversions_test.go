@@ -36,10 +36,13 @@ func TestRequestsAsTheDaemonConvertsThem(t *testing.T) {
 		// service mounts: the type swarm gives them
 		{name: "service bind of / without a type", uri: "/v1.41/services/create", body: cs(`,"Mounts":[{"Source":"/","Target":"/h"}]`), want: "DG-MNT-001"},
 		{name: "service bind of / with an empty type", uri: "/v1.41/services/create", body: cs(`,"Mounts":[{"Type":"","Source":"/","Target":"/h"}]`), want: "DG-MNT-001"},
-		{name: "service bind of / as BIND", uri: "/v1.41/services/create", body: cs(`,"Mounts":[{"Type":"BIND","Source":"/var/run/docker.sock","Target":"/s"}]`), want: "DG-MNT-001"},
+		{name: "service bind of / as BIND", uri: "/v1.41/services/create", body: cs(`,"Mounts":[{"Type":"BIND","Source":"/var/run/docker.sock","Target":"/s"}]`), want: "DG-MNT-001,DG-MNT-003"},
 		{name: "service bind of / as b\u0131nd", uri: "/v1.41/services/create", body: cs(`,"Mounts":[{"Type":"b\u0131nd","Source":"/","Target":"/h"}]`), want: "DG-MNT-001"},
 		{name: "service bind volume as Volume", uri: "/v1.41/services/create", body: cs(`,"Mounts":[{"Type":"Volume","Source":"v","Target":"/v","VolumeOptions":{"DriverConfig":{"Options":{"type":"none","o":"bind","device":"/"}}}}]`), want: "DG-MNT-002"},
 		{name: "service without a type binding a workspace", uri: "/v1.41/services/create", body: cs(`,"Mounts":[{"Source":"/srv/ci/workspace","Target":"/w"}]`)},
+		// bind sources as this host resolves them
+		{name: "service bind through a symlink to /run", uri: "/v1.41/services/create", body: cs(`,"Mounts":[{"Source":"/work/link","Target":"/h"}]`), want: "DG-MNT-001"},
+		{name: "service bind of a socket under another name", uri: "/v1.41/services/create", body: cs(`,"Mounts":[{"Type":"bind","Source":"/srv/ci/api.sock","Target":"/s"}]`), want: "DG-MNT-003"},
 		// templates the node expands
 		{name: "service bind source template climbing to /", uri: "/v1.41/services/create", body: cs(`,"Mounts":[{"Type":"bind","Source":"/srv/{{\"../..\"}}","Target":"/h"}]`), want: "DG-SWARM-004"},
 		{name: "service volume option template", uri: "/v1.41/services/create", body: cs(`,"Mounts":[{"Type":"volume","Source":"v","Target":"/v","VolumeOptions":{"DriverConfig":{"Options":{"type":"none","o":"{{\"bind\"}}","device":"/srv"}}}}]`), want: "DG-MNT-002,DG-SWARM-004"},

@@ -46,7 +46,7 @@ func containerFacts(hc *container.HostConfig, apiVersion string, opts Options) (
 
 // endpointFacts derives facts for the endpoints other than container
 // create/start that a policy judges.
-func endpointFacts(endpoint string, body any) (map[string]any, error) {
+func endpointFacts(endpoint string, body any, opts Options) (map[string]any, error) {
 	switch b := body.(type) {
 	case *container.ExecCreateRequest:
 		return map[string]any{
@@ -57,7 +57,7 @@ func endpointFacts(endpoint string, body any) (map[string]any, error) {
 	case *volume.CreateRequest:
 		return map[string]any{"mounts": []any{mountFact(string(mount.TypeVolume), b.Name, "", false, volumeDriver(b.Driver), b.DriverOpts, "DriverOpts")}}, nil
 	case *decode.ServiceSpec:
-		return serviceFacts(b), nil
+		return serviceFacts(b, opts.Resolve), nil
 	}
 	return nil, nil
 }
@@ -66,15 +66,18 @@ func endpointFacts(endpoint string, body any) (map[string]any, error) {
 // give each task's container: it creates them inside the daemon, where no
 // authorization plugin is asked, so the spec is the only place to judge
 // them. Mounts, capabilities and security options take the shape (and the
-// daemon's normalisation) of a container create's facts; bind sources are
-// not resolved on this host, since tasks may run on any node.
-func serviceFacts(s *decode.ServiceSpec) map[string]any {
+// daemon's normalisation) of a container create's facts. Bind sources are
+// resolved on this host, where the tasks of a single-node swarm (the usual
+// socket holder's) run: the daemon follows a symlink in a source when it
+// mounts it. On other nodes a source may resolve elsewhere; the source as
+// written is judged as well.
+func serviceFacts(s *decode.ServiceSpec, resolve resolver) map[string]any {
 	const cs = "TaskTemplate.ContainerSpec"
 	mounts, add, drop, secOpts := []any{}, []any{}, []any{}, []any{}
 	var image, user, dir string
 	if c := s.TaskTemplate.ContainerSpec; c != nil {
 		for i, m := range c.Mounts {
-			mounts = append(mounts, serviceMount(m, fmt.Sprintf("%s.Mounts[%d]", cs, i)))
+			mounts = append(mounts, serviceMount(m, fmt.Sprintf("%s.Mounts[%d]", cs, i), resolve))
 		}
 		add = capabilities(c.CapabilityAdd, cs+".CapabilityAdd")
 		drop = capabilities(c.CapabilityDrop, cs+".CapabilityDrop")

@@ -103,9 +103,13 @@ func TestServiceFacts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := Input(Request{Endpoint: "service.create"}, v, Options{Resolve: func(string) (string, string) {
-		t.Error("service bind sources must not be resolved on this host")
-		return "", ""
+	// Bind sources resolve on this host, where a single-node swarm runs
+	// the tasks.
+	in, err := Input(Request{Endpoint: "service.create"}, v, Options{Resolve: func(src string) (string, string) {
+		if src != "/var/run" {
+			t.Errorf("resolved %q, want only the bind source /var/run", src)
+		}
+		return "/run", "dir"
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +119,7 @@ func TestServiceFacts(t *testing.T) {
 	want := map[string]any{
 		"mounts": []any{
 			map[string]any{"type": "bind", "source": "/var/run", "target": "/r", "read_only": false, "driver": "", "driver_options": map[string]any{},
-				"path": cs + ".Mounts[0].Source", "host_source": "/var/run", "host_kind": "unknown", "create_mountpoint": true, "templated": []any{}},
+				"path": cs + ".Mounts[0].Source", "host_source": "/run", "host_kind": "dir", "create_mountpoint": true, "templated": []any{}},
 			map[string]any{"type": "volume", "source": "v", "target": "/v", "read_only": false, "driver": "local",
 				"driver_options": map[string]any{"o": "bind", "device": "/"}, "path": cs + ".Mounts[1]", "templated": []any{}},
 		},

@@ -37,10 +37,13 @@ func swarmMountType(t mount.Type) mount.Type {
 // VolumeOptions.DriverConfig.Options values), sorted. What such a field
 // becomes depends on the node and the task ({{.Node.Hostname}},
 // {{.Task.Slot}}, or a plain {{"/"}}), so the policy cannot judge it as
-// written. Bind sources are not resolved: tasks may run on any node.
-func serviceMount(m mount.Mount, p string) map[string]any {
+// written. A templated Source is not resolved: it names no path yet.
+func serviceMount(m mount.Mount, p string, resolve resolver) map[string]any {
 	m.Type = swarmMountType(m.Type)
-	f := specMount(m, p, nil)
+	if strings.Contains(m.Source, "{{") {
+		resolve = nil
+	}
+	f := specMount(m, p, resolve)
 	templated := []string{}
 	add := func(field, v string) {
 		if strings.Contains(v, "{{") {

@@ -76,6 +76,31 @@ func TestServiceMountTemplates(t *testing.T) {
 	}
 }
 
+// A templated Source names no path yet: it is not resolved.
+func TestTemplatedServiceSourceIsNotResolved(t *testing.T) {
+	v, err := decode.Body("service.create", []byte(`{"TaskTemplate":{"ContainerSpec":{"Image":"x","Mounts":[{"Source":"/srv/{{.Task.Slot}}","Target":"/h"},{"Source":"/srv/link","Target":"/l"}]}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := Input(Request{Endpoint: "service.create"}, v, Options{Resolve: func(src string) (string, string) {
+		if src != "/srv/link" {
+			t.Errorf("resolved %q", src)
+		}
+		return "/run", "socket"
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got [][2]any
+	for _, m := range in["facts"].(map[string]any)["mounts"].([]any) {
+		mm := m.(map[string]any)
+		got = append(got, [2]any{mm["host_source"], mm["host_kind"]})
+	}
+	if diff := cmp.Diff([][2]any{{"/srv/{{.Task.Slot}}", "unknown"}, {"/run", "socket"}}, got); diff != "" {
+		t.Errorf("host resolution (-want +got):\n%s", diff)
+	}
+}
+
 func TestServiceCredentialSpecOption(t *testing.T) {
 	f := serviceFactsOf(t, `{"TaskTemplate":{"ContainerSpec":{"Image":"x","Privileges":{"CredentialSpec":{"File":"spec.json"},"NoNewPrivileges":true}}}}`)
 	want := []any{

@@ -66,7 +66,7 @@ func canonical(req Request, body any, opts Options) (ast.Value, map[string]any, 
 			v = without(obj, drop)
 		}
 	}
-	facts, err := endpointFacts(req.Endpoint, body)
+	facts, err := endpointFacts(req.Endpoint, body, opts)
 	return v, facts, err
 }
 

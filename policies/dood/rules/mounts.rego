@@ -187,10 +187,12 @@ opt(opts, key) := v if {
 #   socket (host_kind "socket"), whatever its name, unless the resolved path
 #   is listed in guard.allowed_sockets. A socket under an unexpected name
 #   (a runtime started with another socket path, a symlink or hard link to
-#   docker.sock in a workspace) is still a runtime socket.
+#   docker.sock in a workspace) is still a runtime socket. A service's bind
+#   sources are resolved on this host, where a single-node swarm runs its
+#   tasks.
 # custom:
 #   id: DG-MNT-003
-#   endpoints: container create, legacy container start
+#   endpoints: container create, legacy container start, service create/update
 #   why: >-
 #     A unix socket is an API. The docker, containerd, cri-o, podman and
 #     BuildKit sockets each start privileged containers for whoever can
@@ -199,7 +201,7 @@ opt(opts, key) := v if {
 #     list the socket's host path (as the host resolves it) in
 #     guard.allowed_sockets, or list DG-MNT-003 in guard.disabled_rules
 violation contains {"id": "DG-MNT-003", "msg": msg, "path": m.path} if {
-	input.endpoint in {"container.create", "container.start"}
+	input.endpoint in {"container.create", "container.start", "service.create", "service.update"}
 	some m in input.facts.mounts
 	m.type == "bind"
 	m.host_kind == "socket"
