@@ -70,3 +70,24 @@ func TestSeccompFactLastOptionWins(t *testing.T) {
 		t.Errorf("allows_refused_syscalls with CAP_SYS_ADMIN (-want +got):\n%s", diff)
 	}
 }
+
+// FuzzUserFact: a User value is hostile input; the fact must never claim a
+// uid and a name at once, and a uid must be one the runtime accepts.
+func FuzzUserFact(f *testing.F) {
+	for _, s := range []string{"0", "+0", "-0:0", ":1000", "root:root", "1000", "99999999999999999999", "\x00:0", "0\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		fact := userFact(raw, "User")
+		name := fact["name"].(string)
+		switch uid := fact["uid"].(type) {
+		case nil:
+		case int:
+			if name != "" || uid < 0 || uid > 1<<31-1 {
+				t.Fatalf("userFact(%q) = %v", raw, fact)
+			}
+		default:
+			t.Fatalf("uid of type %T", uid)
+		}
+	})
+}

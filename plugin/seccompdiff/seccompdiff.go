@@ -70,8 +70,7 @@ var refusing = map[specs.LinuxSeccompAction]bool{
 func Analyze(profile string, caps []string) Report {
 	sum := sha256.Sum256([]byte(profile))
 	r := Report{Digest: "sha256:" + hex.EncodeToString(sum[:])}
-	spec := specFor(caps)
-	p, err := seccomp.LoadProfile(profile, spec)
+	p, err := load(profile, caps)
 	if err != nil {
 		r.Error = err.Error()
 		return r
@@ -108,6 +107,18 @@ func Analyze(profile string, caps []string) Report {
 	}
 	sort.Strings(r.AllowsRefused)
 	return r
+}
+
+// load is seccomp.LoadProfile, which panics on some hostile profiles
+// ("syscalls":[null] dereferences a nil rule; so does the daemon, which
+// then fails the request): a panic is an error here.
+func load(profile string, caps []string) (p *specs.LinuxSeccomp, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p, err = nil, fmt.Errorf("the seccomp profile reader fails on this profile: %v", r)
+		}
+	}()
+	return seccomp.LoadProfile(profile, specFor(caps))
 }
 
 // allowed is what the default profile lets through: names with no

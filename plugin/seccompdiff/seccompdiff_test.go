@@ -63,6 +63,7 @@ func TestAnalyze(t *testing.T) {
 			caps: EffectiveCapabilities([]string{"CAP_SYS_ADMIN"}, nil), want: want{AllowsRefused: []string{"keyctl"}}},
 		{name: "benign/capability-conditioned-rule-without-the-capability", profile: `{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["keyctl"],"action":"SCMP_ACT_ALLOW","includes":{"caps":["CAP_SYS_ADMIN"]}}]}`},
 		{name: "broken/not-json", profile: `{"defaultAction":`, want: want{Error: true}},
+		{name: "broken/null-rule-crashes-the-reader", profile: `{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[null]}`, want: want{Error: true}},
 		{name: "broken/name-and-names", profile: `{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"name":"a","names":["b"],"action":"SCMP_ACT_ALLOW"}]}`, want: want{Error: true}},
 	}
 	for _, c := range cases {
@@ -134,4 +135,32 @@ func BenchmarkAnalyzeDefaultProfile(b *testing.B) {
 	for b.Loop() {
 		Analyze(string(text), caps)
 	}
+}
+
+// FuzzAnalyze: a profile is hostile input; Analyze must not panic, and what
+// it reports must hang together.
+func FuzzAnalyze(f *testing.F) {
+	for _, s := range []string{
+		`{}`, `{"defaultAction":"SCMP_ACT_ALLOW"}`, allow("read", "keyctl"), cloneNoNamespaces,
+		`{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[null]}`,
+		`{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["mount"],"action":"SCMP_ACT_ALLOW","includes":{"minKernel":"99.1","caps":["CAP_SYS_ADMIN"]},"excludes":{"arches":["amd64"]}}]}`,
+		`{"defaultAction":"SCMP_ACT_ERRNO","archMap":[{"architecture":"SCMP_ARCH_X86_64"}],"syscalls":[{"names":["bpf"],"action":"SCMP_ACT_NOTIFY","args":[{"index":1,"value":2,"op":"SCMP_CMP_EQ"}]}]}`,
+	} {
+		f.Add(s)
+	}
+	caps := EffectiveCapabilities(nil, nil)
+	f.Fuzz(func(t *testing.T, profile string) {
+		r := Analyze(profile, caps)
+		if !strings.HasPrefix(r.Digest, "sha256:") {
+			t.Fatalf("digest %q", r.Digest)
+		}
+		if r.Error != "" && (r.Unconfined || r.DefaultAllows || len(r.AllowsRefused) > 0) {
+			t.Fatalf("a profile that does not load has findings: %+v", r)
+		}
+		for i := 1; i < len(r.AllowsRefused); i++ {
+			if r.AllowsRefused[i-1] >= r.AllowsRefused[i] {
+				t.Fatalf("AllowsRefused not sorted and unique: %v", r.AllowsRefused)
+			}
+		}
+	})
 }
