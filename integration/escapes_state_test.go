@@ -3,10 +3,15 @@
 package integration
 
 import (
+	"encoding/json"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -76,4 +81,94 @@ func TestHostCgroupNamespaceOldClient(t *testing.T) {
 	expectRule(t, "restricted: a create at API 1.40", h.docker.jsonReq(t, "POST", oldCreate, body), "DG-NS-003")
 	private := map[string]any{"Image": image, "Cmd": []string{"true"}, "User": "1000:1000", "HostConfig": map[string]any{"CgroupnsMode": "private"}}
 	expectCreated(t, "restricted: a create at API 1.40 asking for a private cgroup namespace", h.docker.jsonReq(t, "POST", oldCreate, private))
+}
+
+// stalePluginSocket leaves a socket in /run/docker/plugins under a name of
+// its own, as a crashed legacy plugin does: nobody listening (hang false),
+// or a listener that accepts and never answers (hang true). dockerd probes
+// it whenever it looks a volume up in every driver. Removed when the test
+// ends (the directory is shared by every daemon on the machine).
+func stalePluginSocket(t *testing.T, hang bool) {
+	t.Helper()
+	p := filepath.Join("/run/docker/plugins", fmt.Sprintf("dg-it-stale-%d-%t.sock", os.Getpid(), hang))
+	_ = os.Remove(p)
+	l, err := net.Listen("unix", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ul := l.(*net.UnixListener)
+	ul.SetUnlinkOnClose(false)
+	if !hang {
+		l.Close()
+		t.Cleanup(func() { os.Remove(p) })
+		return
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		os.Remove(p)
+		l.Close()
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+		t.Logf("the never-answering plugin socket was dialled %d times", len(conns))
+	})
+}
+
+// TestNewVolumeBesideAStalePlugin (item 8): with a stale legacy plugin
+// socket present, an ordinary `docker run -v NEW:/cache` — a volume that
+// does not exist yet — is judged, not refused for want of state (the guard
+// used to ask GET /volumes/NEW, which makes dockerd probe every driver).
+// dockerd's own create probes every driver too when the request names no
+// volume driver: ~15 s of retries behind a socket nobody listens on, and
+// no end behind one that never answers; so the second case asks the guard
+// directly, as dockerd does, and the first goes through the daemon. (An
+// existing volume is still read from the daemon, with its options:
+// plugin/state's tests, and TestState's DG-STATE-002.)
+func TestNewVolumeBesideAStalePlugin(t *testing.T) {
+	requireImage(t)
+	t.Run("nobody-listening", func(t *testing.T) {
+		stalePluginSocket(t, false)
+		vol := fmt.Sprintf("dg-it-new-%d", os.Getpid())
+		t.Cleanup(func() { deleteQuietly(api + "/volumes/" + vol) })
+		start := time.Now()
+		id := expectCreated(t, "docker run -v "+vol+":/cache (a volume that does not exist yet)", h.docker.jsonReq(t, "POST", createPath,
+			map[string]any{"Image": image, "Cmd": []string{"true"}, "HostConfig": map[string]any{"Binds": []string{vol + ":/cache"}}}))
+		t.Logf("MEASURE create with a new named volume beside a stale plugin socket (dockerd probes it itself): %v", time.Since(start).Round(time.Millisecond))
+		if id != "" {
+			startContainer(t, id)
+		}
+		expectCreated(t, "the same volume again, now that it exists", h.docker.jsonReq(t, "POST", createPath,
+			map[string]any{"Image": image, "Cmd": []string{"true"}, "HostConfig": map[string]any{"Binds": []string{vol + ":/c2"}}}))
+	})
+	t.Run("never-answering", func(t *testing.T) {
+		stalePluginSocket(t, true)
+		body := []byte(`{"Image":"` + image + `","HostConfig":{"Binds":["dg-it-never-made:/cache"]}}`)
+		start := time.Now()
+		resp, err := pluginCall(h.pluginSock, "/AuthZPlugin.AuthZReq", authzReq("POST", createPath, map[string]string{"Content-Type": "application/json"}, body))
+		if err != nil {
+			t.Fatalf("AuthZReq: %v", err)
+		}
+		t.Logf("MEASURE the guard's answer for a create with a new named volume beside a never-answering plugin: %v", time.Since(start).Round(time.Millisecond))
+		var a authzAnswer
+		if resp.Status != 200 || json.Unmarshal(resp.Body, &a) != nil || !a.Allow {
+			t.Errorf("want {\"Allow\":true}, got %s", resp)
+		}
+	})
 }

@@ -30,6 +30,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dood-guard/dood-guard/plugin/normalize"
 	"github.com/dood-guard/dood-guard/plugin/route"
 )
 
@@ -43,6 +44,11 @@ type Options struct {
 	// Timeout bounds one lookup (every daemon call of a request). Zero
 	// means 5s.
 	Timeout time.Duration
+	// Host says how the host reads what an inspected container names: its
+	// Resolve resolves bind sources (and finds local volumes, volume.go)
+	// on the host at the moment of the lookup; CgroupV1 reads a recorded
+	// cgroup namespace mode.
+	Host normalize.Options
 }
 
 // Source looks objects up through the daemon's API socket.
@@ -55,6 +61,9 @@ type Source struct {
 	mu      sync.Mutex
 	gen     uint64 // bumped by every invalidation
 	entries map[string]entry
+
+	rootMu sync.Mutex
+	root   string // the daemon's data root, once known (volume.go)
 }
 
 type entry struct {
@@ -313,6 +322,9 @@ func (s *Source) container(ctx context.Context, ref string) (map[string]any, err
 
 func (s *Source) volume(ctx context.Context, name string) (map[string]any, error) {
 	if !validRef.MatchString(name) || strings.HasPrefix(name, "/") {
+		return missing(), nil
+	}
+	if exists, known := s.localVolume(ctx, name); known && !exists {
 		return missing(), nil
 	}
 	return s.cached(ctx, "v\x00"+name, "/volumes/"+url.PathEscape(name), volumeState)

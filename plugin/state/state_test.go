@@ -9,11 +9,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/dood-guard/dood-guard/plugin/hostpath"
+	"github.com/dood-guard/dood-guard/plugin/normalize"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -26,6 +29,8 @@ type fakeDaemon struct {
 	hits       map[string]int
 	sock       string
 	events     chan string // lines of GET /events, when set
+	root       string      // DockerRootDir in GET /info, when set
+	probes     bool        // GET /volumes/{unknown} hangs, as behind a stale plugin
 }
 
 func newFakeDaemon(t *testing.T) *fakeDaemon {
@@ -80,7 +85,19 @@ func (d *fakeDaemon) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	var body string
 	var ok bool
+	if strings.HasPrefix(r.URL.Path, "/volumes/") && d.probes {
+		// dockerd probing a stale legacy volume plugin for a name it
+		// has no record of: no answer until the client gives up.
+		if _, known := d.volumes[strings.TrimPrefix(r.URL.Path, "/volumes/")]; !known {
+			d.mu.Unlock()
+			<-r.Context().Done()
+			d.mu.Lock()
+			return
+		}
+	}
 	switch {
+	case r.URL.Path == "/info" && d.root != "":
+		body, ok = `{"DockerRootDir":"`+d.root+`","Driver":"overlay2"}`, true
 	case strings.HasPrefix(r.URL.Path, "/containers/") && strings.HasSuffix(r.URL.Path, "/json"):
 		body, ok = d.containers[strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/containers/"), "/json")]
 	case strings.HasPrefix(r.URL.Path, "/volumes/"):
@@ -353,5 +370,84 @@ func TestNamespaceJoinsAreFollowed(t *testing.T) {
 	// The cached entry of sidecar keeps what the daemon said.
 	if got := ns("sidecar"); got["network"] != "host" {
 		t.Errorf("second lookup: %v", got)
+	}
+}
+
+// volumeInput is a create that mounts these named volumes.
+func volumeInput(names ...string) map[string]any {
+	var mounts []any
+	for i, n := range names {
+		mounts = append(mounts, map[string]any{"type": "volume", "source": n, "path": "HostConfig.Binds[" + strconv.Itoa(i) + "]"})
+	}
+	return map[string]any{"endpoint": "container.create", "facts": map[string]any{"mounts": mounts}}
+}
+
+// hostResolver resolves on this machine, as the guard does with
+// --host-root /.
+func hostResolver(t *testing.T) normalize.Options {
+	t.Helper()
+	r, err := hostpath.New("/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return normalize.Options{Resolve: r.Resolve}
+}
+
+// TestVolumeThatDoesNotExistYet (issue 11, item 8): behind a stale legacy
+// plugin socket, dockerd cannot answer GET /volumes/{name} for a name it
+// has no record of. The guard sees on the host that the local driver has
+// no such volume and never asks; a volume that exists is still read from
+// the daemon, with its options.
+func TestVolumeThatDoesNotExistYet(t *testing.T) {
+	d := newFakeDaemon(t)
+	d.probes = true
+	d.root = t.TempDir()
+	vols := filepath.Join(d.root, "volumes")
+	for _, dir := range []string{filepath.Join(vols, "hostroot", "_data")} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(vols, "metadata.db"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d.volumes["hostroot"] = hostrootVolume
+	s := newSource(t, d, Options{Host: hostResolver(t), Timeout: 2 * time.Second})
+
+	start := time.Now()
+	got, err := s.Lookup(context.Background(), volumeInput("cache", "hostroot"))
+	if err != nil {
+		t.Fatalf("lookup: %v", err)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("lookup took %v: the daemon was asked about a volume it has no record of", took)
+	}
+	want := map[string]any{
+		"containers": map[string]any{},
+		"volumes": map[string]any{
+			"cache": map[string]any{"found": false, "path": "HostConfig.Binds[0]"},
+			"hostroot": map[string]any{"found": true, "name": "hostroot", "driver": "local", "path": "HostConfig.Binds[1]",
+				"options": map[string]any{"type": "none", "o": "bind", "device": "/"}},
+		},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("state (-want +got):\n%s", diff)
+	}
+	if n := d.hitCount("/volumes/cache"); n != 0 {
+		t.Errorf("GET /volumes/cache was sent %d times", n)
+	}
+
+	// Where the host cannot tell (no volume store beside the directories,
+	// or no resolver), the daemon is asked, and its silence is an error.
+	if err := os.Remove(filepath.Join(vols, "metadata.db")); err != nil {
+		t.Fatal(err)
+	}
+	s = newSource(t, d, Options{Host: hostResolver(t), Timeout: 300 * time.Millisecond})
+	if _, err := s.Lookup(context.Background(), volumeInput("cache")); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("no metadata.db: err = %v, want ErrUnavailable from asking the daemon", err)
+	}
+	s = newSource(t, d, Options{Timeout: 300 * time.Millisecond})
+	if _, err := s.Lookup(context.Background(), volumeInput("cache")); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("no resolver: err = %v, want ErrUnavailable from asking the daemon", err)
 	}
 }
