@@ -172,3 +172,147 @@ func TestNewVolumeBesideAStalePlugin(t *testing.T) {
 		}
 	})
 }
+
+// post sends a body-less POST (start, restart, pause...).
+func post(t *testing.T, target string) *rawResponse {
+	t.Helper()
+	return h.docker.do(t, rawRequest{Method: "POST", Target: api + target})
+}
+
+// expectStatusIs checks a status the guard must not have refused.
+func expectStatusIs(t *testing.T, what string, resp *rawResponse, want int) {
+	t.Helper()
+	if resp.Status != want {
+		t.Errorf("%s: want %d, got %s", what, want, resp)
+	}
+}
+
+// TestSwappedBindSourceAtStart (item 1): a bind judged at create while its
+// source was a directory, then swapped for a symlink to /, is refused at
+// start, restart and unpause, and a restart policy cannot be set on it
+// (DG-STATE-006); swapped back, the same container starts again.
+func TestSwappedBindSourceAtStart(t *testing.T) {
+	requireImage(t)
+	dir := filepath.Join(h.tmp, "srv", "ci", "swap")
+	x := filepath.Join(dir, "x")
+	asDir := func() {
+		t.Helper()
+		_ = os.Remove(x)
+		if err := os.MkdirAll(x, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	asLinkToRoot := func() {
+		t.Helper()
+		if err := os.Remove(x); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink("/", x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	asDir()
+	body := map[string]any{"Image": image, "Cmd": []string{"sleep", "600"}, "HostConfig": map[string]any{"Binds": []string{x + ":/h"}}}
+	stopped := expectCreated(t, "create with a workspace bind", h.docker.jsonReq(t, "POST", createPath, body))
+	running := expectCreated(t, "a second one", h.docker.jsonReq(t, "POST", createPath, body))
+	paused := expectCreated(t, "a third one", h.docker.jsonReq(t, "POST", createPath, body))
+	if stopped == "" || running == "" || paused == "" {
+		t.FailNow()
+	}
+	expectStatusIs(t, "start while x is a directory", post(t, "/containers/"+running+"/start"), 204)
+	expectStatusIs(t, "start the third", post(t, "/containers/"+paused+"/start"), 204)
+	expectStatusIs(t, "pause it", post(t, "/containers/"+paused+"/pause"), 204)
+	expectStatusIs(t, "restart while x is a directory", post(t, "/containers/"+running+"/restart?t=0"), 204)
+
+	asLinkToRoot()
+	expectRule(t, "start after x became a symlink to /", post(t, "/containers/"+stopped+"/start"), "DG-STATE-006")
+	expectRule(t, "restart after the swap", post(t, "/containers/"+running+"/restart?t=0"), "DG-STATE-006")
+	expectRule(t, "unpause after the swap", post(t, "/containers/"+paused+"/unpause"), "DG-STATE-006")
+	expectRule(t, "docker update --restart always after the swap", h.docker.jsonReq(t, "POST", api+"/containers/"+stopped+"/update", map[string]any{"RestartPolicy": map[string]any{"Name": "always"}}), "DG-STATE-006")
+	if got := field(inspect(t, stopped), "State", "Running"); got != false {
+		t.Errorf("the refused container runs: State.Running = %v", got)
+	}
+	// Updates that set no restart policy are not about the binds.
+	expectStatusIs(t, "docker update --memory", h.docker.jsonReq(t, "POST", api+"/containers/"+stopped+"/update", map[string]any{"Memory": 64 << 20, "MemorySwap": -1}), 200)
+
+	asDir()
+	expectStatusIs(t, "start once x is a directory again", post(t, "/containers/"+stopped+"/start"), 204)
+	expectStatusIs(t, "unpause once x is a directory again", post(t, "/containers/"+paused+"/unpause"), 204)
+	expectStatusIs(t, "docker update --restart always", h.docker.jsonReq(t, "POST", api+"/containers/"+stopped+"/update", map[string]any{"RestartPolicy": map[string]any{"Name": "always"}}), 200)
+}
+
+// TestRestartPolicyOnSwappableBindRestricted (item 1, automatic restarts):
+// the restricted profile refuses a restart policy on a bind below an
+// allowed bind path (DG-MNT-007 at create, DG-STATE-006 on update), and
+// allows one on the allowed path itself.
+func TestRestartPolicyOnSwappableBindRestricted(t *testing.T) {
+	requireImage(t)
+	job := filepath.Join(h.workspace, "job-restart")
+	if err := os.MkdirAll(job, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(job) })
+	withGuardConfig(t, "restricted", "guard:\n  allowed_bind_paths: ["+h.workspace+"]\n")
+	create := func(source, policy string) *rawResponse {
+		return h.docker.jsonReq(t, "POST", createPath, map[string]any{"Image": image, "Cmd": []string{"true"}, "User": "1000:1000",
+			"HostConfig": map[string]any{"Binds": []string{source + ":/w"}, "RestartPolicy": map[string]any{"Name": policy}}})
+	}
+	expectRule(t, "restart policy on a bind below the allowed path", create(job, "always"), "DG-MNT-007")
+	expectRule(t, "on-failure too", create(job, "on-failure"), "DG-MNT-007")
+	expectCreated(t, "restart policy on the allowed path itself", create(h.workspace, "unless-stopped"))
+	id := expectCreated(t, "a bind below the allowed path without a restart policy", create(job, "no"))
+	if id != "" {
+		expectRule(t, "docker update --restart always on it", h.docker.jsonReq(t, "POST", api+"/containers/"+id+"/update", map[string]any{"RestartPolicy": map[string]any{"Name": "always"}}), "DG-STATE-006")
+		expectStatusIs(t, "docker update --restart no on it", h.docker.jsonReq(t, "POST", api+"/containers/"+id+"/update", map[string]any{"RestartPolicy": map[string]any{"Name": "no"}}), 200)
+	}
+}
+
+// TestReachIntoContainerMadeUnderALooserPolicy (item 5): containers made
+// while the rules for devices, device cgroup rules, AppArmor and masked
+// paths were switched off are judged, once they are back on, on everything
+// a create is judged on: exec, cp and commit into them are refused
+// (DG-STATE-005), and so is restarting one (DG-STATE-006). An ordinary
+// container beside them is still reachable.
+func TestReachIntoContainerMadeUnderALooserPolicy(t *testing.T) {
+	requireImage(t)
+	seeds := []struct {
+		name       string
+		hostConfig map[string]any
+	}{
+		{"device", map[string]any{"Devices": []map[string]string{{"PathOnHost": "/dev/zero", "PathInContainer": "/dev/zero2", "CgroupPermissions": "rwm"}}}},
+		{"device-cgroup-rule", map[string]any{"DeviceCgroupRules": []string{"b 8:* rwm"}}},
+		{"apparmor-unconfined", map[string]any{"SecurityOpt": []string{"apparmor=unconfined"}}},
+		{"nothing-masked", map[string]any{"MaskedPaths": []string{}, "ReadonlyPaths": []string{}}},
+	}
+	ids := map[string]string{}
+	parent := t
+	t.Run("made-under-a-looser-policy", func(t *testing.T) {
+		withGuardConfig(t, "baseline", "guard:\n  disabled_rules: [DG-DEV-001, DG-DEV-002, DG-SEC-002, DG-SEC-004]\n")
+		for _, s := range seeds {
+			resp := h.docker.jsonReq(t, "POST", createPath, map[string]any{"Image": image, "Cmd": []string{"sleep", "600"}, "HostConfig": s.hostConfig})
+			id := createdID(resp)
+			if id == "" {
+				t.Fatalf("%s: want 201 under the looser policy, got %s", s.name, resp)
+			}
+			cleanupContainer(parent, id)
+			ids[s.name] = id
+			expectStatusIs(t, "start "+s.name+" under the looser policy", post(t, "/containers/"+id+"/start"), 204)
+		}
+	})
+	ordinary := runningContainer(t)
+	for _, s := range seeds {
+		t.Run(s.name, func(t *testing.T) {
+			id := ids[s.name]
+			if id == "" {
+				t.Fatal("not created")
+			}
+			expectRule(t, "exec", h.docker.jsonReq(t, "POST", api+"/containers/"+id+"/exec", map[string]any{"Cmd": []string{"true"}, "User": "1000"}), "DG-STATE-005")
+			expectRule(t, "cp from", h.docker.do(t, rawRequest{Method: "GET", Target: api + "/containers/" + id + "/archive?path=%2Fetc%2Fhostname"}), "DG-STATE-005")
+			expectRule(t, "commit", post(t, "/commit?container="+id+"&repo=dg-it-stolen"), "DG-STATE-005")
+			expectRule(t, "restart", post(t, "/containers/"+id+"/restart?t=0"), "DG-STATE-006")
+		})
+	}
+	expectStatusIs(t, "exec into an ordinary container", h.docker.jsonReq(t, "POST", api+"/containers/"+ordinary+"/exec", map[string]any{"Cmd": []string{"true"}, "User": "1000"}), 201)
+	expectStatusIs(t, "cp from an ordinary container", h.docker.do(t, rawRequest{Method: "GET", Target: api + "/containers/" + ordinary + "/archive?path=%2Fetc%2Fhostname"}), 200)
+}
