@@ -21,12 +21,13 @@ hazards(c) := sort(array.concat(
 
 # create_refusals(c) are the container rules' refusals of c, as
 # "message (ID)"; rules listed in guard.disabled_rules do not count.
-create_refusals(c) := {sprintf("%s (%s)", [v.msg, v.id]) |
+create_refusals(c) := refusals if {
+	is_object(c.body)
+	is_object(c.facts)
 	doc := as_create(c)
 	vs := container_rule_violations with input as doc
-	some v in vs
-	not data.dood.disabled[v.id]
-}
+	refusals := {sprintf("%s (%s)", [v.msg, v.id]) | some v in vs; not data.dood.disabled[v.id]}
+} else := {"the state has no configuration for it (body and facts), so it cannot be judged"}
 
 # as_create(c) is the create request that would make c as it is now. An
 # update that sets a restart policy is judged with that policy.
@@ -39,7 +40,7 @@ as_create(c) := {
 
 new_restart_policy := {"restart_policy": {"value": p, "path": "RestartPolicy.Name"}} if {
 	input.endpoint == "container.update"
-	p := input.body.RestartPolicy.Name
+	p := object.get(input.body, ["RestartPolicy", "Name"], "")
 	p != ""
 } else := {}
 
@@ -239,7 +240,7 @@ judged_start if {
 
 judged_start if {
 	input.endpoint == "container.update"
-	not input.body.RestartPolicy.Name in {"", "no"}
+	not object.get(input.body, ["RestartPolicy", "Name"], "") in {"", "no"}
 }
 
 # METADATA

@@ -230,7 +230,16 @@ test_label_does_not_exempt_start if {
 	ids(start_of("container.start", labelled)) == {"DG-STATE-006"}
 }
 
+# A container in the state without its configuration is not taken as
+# harmless.
+test_state_without_facts_denies if {
+	bare := {"found": true, "id": "b1", "name": "bare", "mounts": [], "labels": {}}
+	ids(exec_into(bare)) == {"DG-STATE-005"}
+	ids(start_of("container.start", bare)) == {"DG-STATE-006"}
+}
+
 test_update_restart_policy if {
+	ids(object.union(start_of("container.update", swapped), {"body": {}})) == set()
 	ids(update_of("always", swapped)) == {"DG-STATE-006"}
 	ids(update_of("no", swapped)) == set()
 	ids(update_of("", swapped)) == set()
