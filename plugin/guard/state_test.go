@@ -147,3 +147,37 @@ func TestResponsePhaseIsObserved(t *testing.T) {
 		t.Errorf("observed %v", st.observed)
 	}
 }
+
+// BenchmarkDecideWithState measures requests judged on an existing
+// container (the state source answering from memory, as its cache does):
+// an exec into it, and a start of it, which run the container rules once
+// more on the container as a create of it (state.rego), against a start
+// judged without state (the guard before issue 11).
+func BenchmarkDecideWithState(b *testing.B) {
+	web := stateContainer("web", false)
+	ctx := context.Background()
+	start := authorization.Request{RequestMethod: "POST", RequestURI: "/v1.41/containers/web/start", RequestHeaders: map[string]string{}}
+	exec := jsonReq("POST", "/v1.41/containers/web/exec", `{"Cmd":["sh"],"User":"1000"}`)
+	for _, c := range []struct {
+		name  string
+		req   authorization.Request
+		state bool
+	}{
+		{"start-without-state", start, false},
+		{"start", start, true},
+		{"exec-create", exec, true},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			g := newTestGuard(b)
+			if c.state {
+				g.SetState(&fakeState{containers: map[string]map[string]any{"web": web}})
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if out := g.Decide(ctx, c.req); !out.Response.Allow {
+					b.Fatal(out.Response.Msg)
+				}
+			}
+		})
+	}
+}
