@@ -116,10 +116,11 @@ violation contains {"id": "DG-STATE-002", "msg": msg, "path": m.path} if {
 # METADATA
 # title: Volumes from a dangerous container
 # description: >-
-#   Refuses HostConfig.VolumesFrom naming an existing container that is
-#   privileged, bind-mounts a protected host path, mounts a host-option
-#   volume, shares a host namespace or holds a dangerous capability: the new
-#   container gets all of its mounts.
+#   Refuses HostConfig.VolumesFrom naming an existing dangerous container:
+#   one a create would be refused now by the container rules (privileges,
+#   mounts with bind sources resolved on the host now, devices,
+#   confinement, capabilities, namespaces, cgroups, process), or that mounts
+#   a host-option volume. The new container gets all of its mounts.
 # custom:
 #   id: DG-STATE-003
 #   endpoints: container create, legacy container start
@@ -141,9 +142,8 @@ violation contains {"id": "DG-STATE-003", "msg": msg, "path": f.path} if {
 # title: Joining the namespaces of a dangerous container
 # description: >-
 #   Refuses a pid, network or ipc mode "container:<ref>" naming an existing
-#   container that is privileged, shares a host namespace, bind-mounts a
-#   protected host path, mounts a host-option volume or holds a dangerous
-#   capability.
+#   dangerous container (as DG-STATE-003 defines it; a join of a container
+#   in the host's namespace counts as the host's).
 # custom:
 #   id: DG-STATE-004
 #   endpoints: container create, legacy container start
@@ -195,10 +195,9 @@ allow_exec_label := "dood-guard.allow-exec"
 # title: Reaching into a dangerous container
 # description: >-
 #   Refuses exec, attach, file copy (archive GET/HEAD/PUT, legacy copy),
-#   export and commit of an existing container that is privileged,
-#   bind-mounts a protected host path, mounts a host-option volume, shares a
-#   host namespace or holds a dangerous capability. A container carrying the
-#   label dood-guard.allow-exec=true is exempt.
+#   export and commit of an existing dangerous container (as DG-STATE-003
+#   defines it: devices, device cgroup rules and confinement included). A
+#   container carrying the label dood-guard.allow-exec=true is exempt.
 # custom:
 #   id: DG-STATE-005
 #   endpoints: exec create, attach, archive get/head/put, copy, export, commit
