@@ -9,6 +9,7 @@ require (
 	github.com/moby/moby/api v1.56.1
 	github.com/open-policy-agent/opa v1.22.2
 	github.com/sirupsen/logrus v1.10.2
+	golang.org/x/net v0.60.0
 	sigs.k8s.io/yaml v1.6.0
 )
 
@@ -44,5 +45,6 @@ require (
 	golang.org/x/crypto v0.57.0 // indirect
 	golang.org/x/sync v0.23.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
+	golang.org/x/text v0.42.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )

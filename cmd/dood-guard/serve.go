@@ -21,30 +21,15 @@ import (
 )
 
 func serve(args []string, stderr io.Writer) int {
-	var c config.Config
+	var s guardSetup
 	fs := newFlagSet("serve", stderr)
-	fs.StringVar(&c.Socket, "socket", config.DefaultSocket, "unix socket to serve the plugin protocol on")
-	fs.StringVar(&c.LogFormat, "log-format", "json", "json or text")
-	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
-	fs.StringVar(&c.LogDecisions, "log-decisions", "all", "all: log every decision; deny: log denials only")
-	policyFlags(fs, &c)
-	var sc stateConfig
-	stateFlags(fs, &sc)
-	if err := fs.Parse(args); err != nil {
+	fs.StringVar(&s.Config.Socket, "socket", config.DefaultSocket, "unix socket to serve the plugin protocol on")
+	guardFlags(fs, &s)
+	if !parseGuardFlags("serve", fs, args, &s, stderr) {
 		return 2
 	}
-	if !configureFromEnv(fs, stderr) {
-		return 2
-	}
-	if !validConfig("serve", &c, stderr) {
-		return 2
-	}
-	if _, err := sc.source(); err != nil {
-		fmt.Fprintf(stderr, "dood-guard serve: invalid configuration:\n%v\n", err)
-		return 2
-	}
-	log := newLogger(c, stderr)
-	if err := runServe(c, sc, log); err != nil {
+	log := newLogger(s.Config, stderr)
+	if err := runServe(s, log); err != nil {
 		log.WithError(err).Error("dood-guard stopped")
 		return 1
 	}
@@ -117,32 +102,24 @@ func newGuard(ctx context.Context, c config.Config, log logrus.FieldLogger) (*gu
 	return g, src, nil
 }
 
-func runServe(c config.Config, sc stateConfig, log *logrus.Logger) error {
+func runServe(s guardSetup, log *logrus.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	g, src, err := newGuard(ctx, c, log)
+	g, err := startGuard(ctx, s, log)
 	if err != nil {
 		return err
 	}
-	decisions, closeDecisions := decisionLog(c, log)
-	defer closeDecisions()
-	g.SetDecisionLog(decisions)
-	st, err := sc.source()
+	defer g.Close()
+	socket := s.Config.Socket
+	l, err := listen(socket)
 	if err != nil {
 		return err
 	}
-	g.SetState(st)
-	go watchState(ctx, st, log, func() { logAudit(ctx, g, st, c.CgroupV1(), log) })
-	l, err := listen(c.Socket)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(c.Socket)
-	go reloadOnHUP(ctx, c, g, log)
+	defer os.Remove(socket)
 
 	errc := make(chan error, 1)
 	go func() { errc <- g.Serve(l) }()
-	log.WithFields(logrus.Fields{logfields.Socket: c.Socket, logfields.Policy: src.Origin, logfields.Version: version}).Info("dood-guard serving")
+	log.WithFields(logrus.Fields{logfields.Socket: socket, logfields.Policy: g.Policy.Origin, logfields.Version: version}).Info("dood-guard serving")
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down")

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/dood-guard/dood-guard/plugin/config"
+	"github.com/dood-guard/dood-guard/plugin/guard"
+	"github.com/dood-guard/dood-guard/plugin/policy"
+	"github.com/sirupsen/logrus"
+)
+
+// guardSetup is everything that makes a running guard: the policy, its data
+// and rules, the host facts, the daemon's state, the logs. serve (the
+// plugin) and proxy (the socket front) bind the same flags and start the
+// guard through the same function, so both judge with the same policy,
+// data and rules, log the same lines and reload on the same signal by
+// construction.
+type guardSetup struct {
+	Config config.Config
+	State  stateConfig
+}
+
+// guardFlags binds the flags of a serving guard.
+func guardFlags(fs *flag.FlagSet, s *guardSetup) {
+	fs.StringVar(&s.Config.LogFormat, "log-format", "json", "json or text")
+	fs.StringVar(&s.Config.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&s.Config.LogDecisions, "log-decisions", "all", "all: log every decision; deny: log denials only")
+	policyFlags(fs, &s.Config)
+	stateFlags(fs, &s.State)
+}
+
+// parseGuardFlags parses args, applies the environment and validates the
+// configuration, saying on stderr what is wrong.
+func parseGuardFlags(cmd string, fs *flag.FlagSet, args []string, s *guardSetup, stderr io.Writer) bool {
+	if err := fs.Parse(args); err != nil {
+		return false
+	}
+	if !configureFromEnv(fs, stderr) {
+		return false
+	}
+	if !validConfig(cmd, &s.Config, stderr) {
+		return false
+	}
+	if _, err := s.State.source(); err != nil {
+		fmt.Fprintf(stderr, "dood-guard %s: invalid configuration:\n%v\n", cmd, err)
+		return false
+	}
+	return true
+}
+
+// runningGuard is a started guard and what it was started from.
+type runningGuard struct {
+	*guard.Guard
+	Policy *policy.Source
+	// close writes the decision lines still buffered.
+	close func()
+}
+
+// startGuard builds the guard and what keeps it current until ctx ends:
+// its decision log, the daemon's state followed from its events (with the
+// start-up audit once the daemon answers), and the policy reloaded on
+// SIGHUP. Close the result at shutdown.
+func startGuard(ctx context.Context, s guardSetup, log *logrus.Logger) (*runningGuard, error) {
+	g, src, err := newGuard(ctx, s.Config, log)
+	if err != nil {
+		return nil, err
+	}
+	decisions, closeDecisions := decisionLog(s.Config, log)
+	g.SetDecisionLog(decisions)
+	st, err := s.State.source()
+	if err != nil {
+		closeDecisions()
+		return nil, err
+	}
+	g.SetState(st)
+	go watchState(ctx, st, log, func() { logAudit(ctx, g, st, s.Config.CgroupV1(), log) })
+	go reloadOnHUP(ctx, s.Config, g, log)
+	return &runningGuard{Guard: g, Policy: src, close: closeDecisions}, nil
+}
+
+// Close flushes the decision log.
+func (r *runningGuard) Close() { r.close() }
