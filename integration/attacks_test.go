@@ -312,8 +312,8 @@ type verdict struct {
 func judge(resp *rawResponse, wantRule string) verdict {
 	v := verdict{Status: resp.Status}
 	msg := resp.Message()
-	if i := strings.Index(msg, "authorization denied by plugin "); i >= 0 {
-		rest := msg[i+len("authorization denied by plugin "):]
+	if i := strings.Index(msg, denialLead()); i >= 0 {
+		rest := msg[i+len(denialLead()):]
 		if j := strings.Index(rest, ":"); j >= 0 {
 			v.DeniedBy = rest[:j]
 		}

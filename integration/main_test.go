@@ -46,7 +46,9 @@ type harness struct {
 	dockerdLog  string // output of start-dockerd.sh run
 	dockerdCmd  *exec.Cmd
 	dockerdDone chan error
-	docker      *unixClient // the guarded daemon's API
+	docker      *unixClient // the guarded daemon's API (in modeFront, the front's socket)
+	daemon      *unixClient // the daemon's own socket, behind the front in modeFront
+	frontSock   string      // modeFront: the socket front's socket
 	workspace   string      // a CI workspace directory to bind-mount
 
 	teardownOnce sync.Once
@@ -143,6 +145,11 @@ func (h *harness) setup() error {
 		// Build, start the daemon unguarded, install the guard into it
 		// with scripts/install.sh.
 		if err := h.setupManaged(); err != nil {
+			return err
+		}
+	} else if h.mode == modeFront {
+		// Build, start the daemon with no plugin, put the front before it.
+		if err := h.setupFront(); err != nil {
 			return err
 		}
 	} else {
@@ -344,6 +351,7 @@ func (h *harness) startDockerd(plugin string) error {
 	go func() { h.dockerdDone <- h.dockerdCmd.Wait() }()
 
 	h.docker = &unixClient{socket: filepath.Join(h.dockerdDir, "docker.sock")}
+	h.daemon = h.docker
 	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
