@@ -8,7 +8,9 @@
 #   4. (3 also runs the fuzz     once per plugin mode: DG_IT_MODE=legacy (a
 #      seed corpora)             socket plugin) and DG_IT_MODE=managed (the
 #                                `docker plugin` from scripts/build-plugin.sh,
-#                                installed by scripts/install.sh); needs root,
+#                                installed by scripts/install.sh) and
+#                                DG_IT_MODE=front (no plugin; dood-guard proxy
+#                                before the daemon, docs/front.md); needs root,
 #                                docker.io, busybox-static, iproute2, jq
 #                                (bash .ci/run installs them)
 #                             7. scripts/demo.sh, the README's first command
@@ -17,7 +19,7 @@
 # env: FUZZTIME (default 10s; 0 skips the fuzz runs), SKIP_INTEGRATION=1
 #      (local use only; CI never sets it), DOOD_GUARD_BIN (use a prebuilt
 #      binary in the legacy integration run), INTEGRATION_TIMEOUT (default
-#      30m, per mode), INTEGRATION_MODES (default "legacy managed").
+#      30m, per mode), INTEGRATION_MODES (default "legacy managed front").
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 # shellcheck source=scripts/lib/install.sh
@@ -119,7 +121,7 @@ if [ "${SKIP_INTEGRATION:-0}" = 1 ]; then
 	echo
 	echo "==> integration: skipped (SKIP_INTEGRATION=1)"
 else
-	for mode in ${INTEGRATION_MODES:-legacy managed}; do
+	for mode in ${INTEGRATION_MODES:-legacy managed front}; do
 		step "integration, $mode plugin (real dockerd)" integration "$mode"
 	done
 	step "demo (scripts/demo.sh)" demo
