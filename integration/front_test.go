@@ -21,7 +21,7 @@ import (
 
 // modeFront runs the daemon with no authorization plugin and
 // `dood-guard proxy` in front of it: h.docker and the CLI helpers talk to
-// the front's socket, h.daemon to the daemon's own.
+// the front's socket, h.direct to the daemon's own.
 const modeFront = "front"
 
 func (h *harness) setupFront() error {
@@ -48,7 +48,7 @@ func (h *harness) startFront() error {
 	defer logf.Close()
 	h.pluginCmd = exec.Command(h.bin, "proxy", "--socket", h.frontSock, "--name", h.pluginName,
 		"--fronts-dir", filepath.Join(h.tmp, "fronts"), "--log-format", "json", "--log-level", "debug",
-		"--docker-host", "unix://"+h.daemon.socket)
+		"--docker-host", "unix://"+h.direct.socket)
 	h.pluginCmd.Stdout, h.pluginCmd.Stderr = logf, logf
 	h.pluginCmd.SysProcAttr = childAttr()
 	if err := h.pluginCmd.Start(); err != nil {
@@ -174,7 +174,7 @@ func TestFrontRefusedNeverReachesTheDaemon(t *testing.T) {
 	if got := judge(resp, "DG-PRIV-001"); got != (verdict{Status: 403, DeniedBy: h.pluginName, Rule: "DG-PRIV-001"}) {
 		t.Fatalf("privileged create through the front: got %+v\n%s", got, resp)
 	}
-	if r := h.daemon.do(t, rawRequest{Method: "GET", Target: api + "/containers/dg-it-front-refused/json"}); r.Status != 404 {
+	if r := h.direct.do(t, rawRequest{Method: "GET", Target: api + "/containers/dg-it-front-refused/json"}); r.Status != 404 {
 		t.Errorf("the daemon has the refused container: %s", r)
 	}
 	resp = h.docker.jsonReq(t, "POST", api+"/volumes/create",
@@ -182,12 +182,12 @@ func TestFrontRefusedNeverReachesTheDaemon(t *testing.T) {
 	if resp.Status != 403 {
 		t.Fatalf("bind volume create through the front: want 403, got %s", resp)
 	}
-	if r := h.daemon.do(t, rawRequest{Method: "GET", Target: api + "/volumes/dg-it-front-refused-vol"}); r.Status != 404 {
+	if r := h.direct.do(t, rawRequest{Method: "GET", Target: api + "/volumes/dg-it-front-refused-vol"}); r.Status != 404 {
 		t.Errorf("the daemon has the refused volume: %s", r)
 	}
 	// The same create straight to the daemon, which has no plugin: it
 	// would have gone through. The front is what refused it.
-	r := h.daemon.jsonReq(t, "POST", api+"/containers/create?name=dg-it-front-refused",
+	r := h.direct.jsonReq(t, "POST", api+"/containers/create?name=dg-it-front-refused",
 		map[string]any{"Image": image, "HostConfig": map[string]any{"Privileged": true}})
 	if id := createdID(r); id != "" {
 		cleanupContainer(t, id)
@@ -222,7 +222,7 @@ func TestFrontRefusesHTTP2(t *testing.T) {
 // TestFrontAudit: `dood-guard audit` lists the running front.
 func TestFrontAudit(t *testing.T) {
 	requireFront(t)
-	cmd := exec.Command(h.bin, "audit", "--json", "--fronts-dir", filepath.Join(h.tmp, "fronts"), "--docker-host", "unix://"+h.daemon.socket)
+	cmd := exec.Command(h.bin, "audit", "--json", "--fronts-dir", filepath.Join(h.tmp, "fronts"), "--docker-host", "unix://"+h.direct.socket)
 	out, err := cmd.Output()
 	if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 3 {
 		err = nil // findings: other tests' objects

@@ -47,7 +47,7 @@ type harness struct {
 	dockerdCmd  *exec.Cmd
 	dockerdDone chan error
 	docker      *unixClient // the guarded daemon's API (in modeFront, the front's socket)
-	daemon      *unixClient // the daemon's own socket, behind the front in modeFront
+	direct      *unixClient // the daemon's own socket, behind the front in modeFront
 	frontSock   string      // modeFront: the socket front's socket
 	workspace   string      // a CI workspace directory to bind-mount
 
@@ -351,7 +351,7 @@ func (h *harness) startDockerd(plugin string) error {
 	go func() { h.dockerdDone <- h.dockerdCmd.Wait() }()
 
 	h.docker = &unixClient{socket: filepath.Join(h.dockerdDir, "docker.sock")}
-	h.daemon = h.docker
+	h.direct = h.docker
 	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
 		select {

@@ -40,8 +40,8 @@ type Options struct {
 	Upstream string
 	// Name is who denials say refused: "authorization denied by NAME: ...".
 	Name string
-	// BodyLimit is the size from which a JSON body is refused unjudged
-	// (DefaultBodyLimit when 0).
+	// BodyLimit is the largest JSON body judged; a larger one is refused
+	// unjudged (DefaultBodyLimit when 0).
 	BodyLimit int64
 }
 
@@ -85,7 +85,7 @@ func (f *Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, errBodyTooLarge):
 		f.writeDenial(w, f.guard.Refuse(req, verdict.New(verdict.BodyNotVisible, fmt.Sprintf(
-			"the JSON request body is %d bytes or more: the socket front judges JSON bodies below that size and forwards none it has not judged: send a smaller JSON body",
+			"the JSON request body is over %d bytes: the socket front judges JSON bodies up to that size and forwards none it has not judged: send a smaller JSON body",
 			f.opts.BodyLimit), "")))
 		return
 	case err != nil:

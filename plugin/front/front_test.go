@@ -256,6 +256,7 @@ func TestRequestAsDockerdBuildsIt(t *testing.T) {
 // TestForwardsExactlyWhatWasJudged: the daemon gets the target byte for
 // byte and the very body the guard judged.
 func TestForwardsExactlyWhatWasJudged(t *testing.T) {
+	atLimit := `{"Image":"x","Labels":{"pad":"` + strings.Repeat("x", DefaultBodyLimit-len(`{"Image":"x","Labels":{"pad":""}}`)) + `"}}`
 	cases := []struct{ name, req, target, body string }{
 		{"percent-encoded path", "POST /v1.41/containers/%63reate?name=a%2Fb HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n{\"Image\":\"x\"}",
 			"/v1.41/containers/%63reate?name=a%2Fb", `{"Image":"x"}`},
@@ -265,6 +266,8 @@ func TestForwardsExactlyWhatWasJudged(t *testing.T) {
 			"/v1.41/containers/create", `{"Image":"x"}`},
 		{"trailing data after the JSON value", "POST /v1.41/containers/create HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: 17\r\n\r\n{\"Image\":\"x\"} {}\n",
 			"/v1.41/containers/create", "{\"Image\":\"x\"} {}\n"},
+		{"JSON body of exactly the limit", fmt.Sprintf("POST /v1.41/containers/create HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", DefaultBodyLimit, atLimit),
+			"/v1.41/containers/create", atLimit},
 		{"tar build context streams unjudged", "POST /v1.41/build?t=x HTTP/1.1\r\nHost: docker\r\nContent-Type: application/x-tar\r\nContent-Length: 9\r\n\r\ntar-bytes",
 			"/v1.41/build?t=x", "tar-bytes"},
 		{"chunked archive (docker cp)", "PUT /v1.41/containers/c/archive?path=/tmp HTTP/1.1\r\nHost: docker\r\nContent-Type: application/x-tar\r\nTransfer-Encoding: chunked\r\n\r\n3\r\ntar\r\n4\r\n-cp!\r\n0\r\n\r\n",
@@ -300,9 +303,9 @@ func TestRefusedNeverReachesTheDaemon(t *testing.T) {
 	cases := []struct{ name, req, wantMsg, refusal string }{
 		{"policy denial", "POST /v1.41/containers/create HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: 39\r\n\r\n{\"HostConfig\":{\"Privileged\":true}}     ",
 			"authorization denied by dood-guard: [DG-PRIV-001] privileged containers are not allowed (HostConfig.Privileged)", ""},
-		{"JSON body at the limit", fmt.Sprintf("POST /v1.41/containers/create HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(big), big),
-			"authorization denied by dood-guard: [DG-BODY-001] the JSON request body is 1048576 bytes or more", "DG-BODY-001"},
-		{"chunked JSON body at the limit", fmt.Sprintf("POST /v1.41/containers/create HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n", len(big), big),
+		{"JSON body over the limit", fmt.Sprintf("POST /v1.41/containers/create HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(big), big),
+			"authorization denied by dood-guard: [DG-BODY-001] the JSON request body is over 4194304 bytes", "DG-BODY-001"},
+		{"chunked JSON body over the limit", fmt.Sprintf("POST /v1.41/containers/create HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n", len(big), big),
 			"authorization denied by dood-guard: [DG-BODY-001]", "DG-BODY-001"},
 		{"h2c upgrade (BuildKit session)", "POST /session HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n",
 			"authorization denied by dood-guard: [DG-REQ-003] HTTP/2 is refused by the socket front", "DG-REQ-003"},

@@ -13,12 +13,13 @@ import (
 	"github.com/docker/go-plugins-helpers/authorization"
 )
 
-// DefaultBodyLimit is the largest JSON body the front reads and judges, plus
-// one: dockerd up to 29.3.0 hands a plugin no body of 1 MiB or more, and
-// the guard then refuses every route that reads one. The front refuses such
-// a body outright, so the corpus gets the same answers through either, and
-// no JSON body ever reaches the daemon unjudged.
-const DefaultBodyLimit = 1 << 20
+// DefaultBodyLimit is the largest JSON body the front reads and judges: the
+// limit of the newest engines (from 29.3.1 dockerd reads every JSON body
+// ahead for its plugins and refuses one over 4 MiB itself). Older engines
+// hand a plugin no body of 1 MiB or more; the front, reading the body
+// itself, has no reason to be that blind. A larger JSON body is refused
+// outright: none reaches the daemon unjudged.
+const DefaultBodyLimit = 4 << 20
 
 // errBodyTooLarge says a JSON body reached the limit.
 var errBodyTooLarge = errors.New("request body too large")
@@ -51,11 +52,11 @@ func authzRequest(r *http.Request, limit int64) (authorization.Request, []byte, 
 	}
 	// Chunked or not: the body is read here and judged, never passed on
 	// blind.
-	body, err := io.ReadAll(io.LimitReader(r.Body, limit))
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
 		return req, nil, fmt.Errorf("read request body: %w", err)
 	}
-	if int64(len(body)) >= limit {
+	if int64(len(body)) > limit {
 		return req, nil, errBodyTooLarge
 	}
 	req.RequestBody = body
