@@ -32,23 +32,21 @@ func guardFlags(fs *flag.FlagSet, s *guardSetup) {
 	stateFlags(fs, &s.State)
 }
 
-// parseGuardFlags parses args, applies the environment and validates the
-// configuration, saying on stderr what is wrong.
-func parseGuardFlags(cmd string, fs *flag.FlagSet, args []string, s *guardSetup, stderr io.Writer) bool {
-	if err := fs.Parse(args); err != nil {
-		return false
+// parseGuardFlags parses args (no arguments beside the flags), applies the
+// environment and validates the configuration, saying on stderr what is
+// wrong. done means the command ends with code (-h, or a usage error).
+func parseGuardFlags(cmd string, fs *flag.FlagSet, args []string, s *guardSetup, stderr io.Writer) (code int, done bool) {
+	if code, done := parseArgs(fs, args, 0); done {
+		return code, true
 	}
-	if !configureFromEnv(fs, stderr) {
-		return false
-	}
-	if !validConfig(cmd, &s.Config, stderr) {
-		return false
+	if !configureFromEnv(fs, stderr) || !validConfig(cmd, &s.Config, stderr) {
+		return exitUsage, true
 	}
 	if _, err := s.State.source(); err != nil {
 		fmt.Fprintf(stderr, "dood-guard %s: invalid configuration:\n%v\n", cmd, err)
-		return false
+		return exitUsage, true
 	}
-	return true
+	return exitOK, false
 }
 
 // runningGuard is a started guard and what it was started from.

@@ -74,19 +74,19 @@ func proxy(args []string, stderr io.Writer) int {
 	fs.StringVar(&p.Name, "name", "dood-guard", "who denials name: \"authorization denied by NAME: ...\"")
 	fs.StringVar(&p.FrontsDir, "fronts-dir", front.DefaultDir, "where the front records itself for `dood-guard audit`")
 	guardFlags(fs, &s)
-	if !parseGuardFlags("proxy", fs, args, &s, stderr) {
-		return 2
+	if code, done := parseGuardFlags("proxy", fs, args, &s, stderr); done {
+		return code
 	}
 	if err := p.validate(); err != nil {
 		fmt.Fprintf(stderr, "dood-guard proxy: invalid configuration:\n%v\n", err)
-		return 2
+		return exitUsage
 	}
 	log := newLogger(s.Config, stderr)
 	if err := runProxy(s, p, log); err != nil {
 		log.WithError(err).Error("dood-guard proxy stopped")
-		return 1
+		return exitError
 	}
-	return 0
+	return exitOK
 }
 
 func runProxy(s guardSetup, p proxyConfig, log *logrus.Logger) error {

@@ -25,8 +25,8 @@ func serve(args []string, stderr io.Writer) int {
 	fs := newFlagSet("serve", stderr)
 	fs.StringVar(&s.Config.Socket, "socket", config.DefaultSocket, "unix socket to serve the plugin protocol on")
 	guardFlags(fs, &s)
-	if !parseGuardFlags("serve", fs, args, &s, stderr) {
-		return 2
+	if code, done := parseGuardFlags("serve", fs, args, &s, stderr); done {
+		return code
 	}
 	log := newLogger(s.Config, stderr)
 	if err := runServe(s, log); err != nil {
