@@ -26,6 +26,10 @@ const (
 	StateUnreadable  = "DG-STATE-001"  // the daemon's state the request points at could not be read
 )
 
+// PipelineIDs are the IDs above: the pipeline's own refusals.
+var PipelineIDs = []string{MalformedRequest, UnroutableTarget, UnknownEndpoint, BodyNotVisible, BodyUndecodable,
+	FormBody, PolicyFailed, PolicyDenied, StateUnreadable}
+
 // Violation is a reason for a denial.
 type Violation = engine.Violation
 
