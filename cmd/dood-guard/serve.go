@@ -13,10 +13,12 @@ import (
 
 	"github.com/dood-guard/dood-guard/plugin/config"
 	"github.com/dood-guard/dood-guard/plugin/decisionlog"
+	"github.com/dood-guard/dood-guard/plugin/enforce"
 	"github.com/dood-guard/dood-guard/plugin/engine"
 	"github.com/dood-guard/dood-guard/plugin/guard"
 	"github.com/dood-guard/dood-guard/plugin/logfields"
 	"github.com/dood-guard/dood-guard/plugin/policy"
+	"github.com/dood-guard/dood-guard/plugin/reload"
 	"github.com/sirupsen/logrus"
 )
 
@@ -27,6 +29,9 @@ func serve(args []string, stderr io.Writer) int {
 	fs.StringVar(&c.LogFormat, "log-format", "json", "json or text")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.LogDecisions, "log-decisions", "all", "all: log every decision; deny: log denials only")
+	fs.StringVar(&c.Enforcement, "enforcement", "enforce", "enforce, or dryrun: refuse nothing, log what would be refused (would_deny)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics at /metrics on host:port or unix:///path (default off)")
+	fs.BoolVar(&c.Watch, "watch", true, "reload the policy when its files change")
 	policyFlags(fs, &c)
 	var sc stateConfig
 	stateFlags(fs, &sc)
@@ -104,25 +109,50 @@ func newGuard(ctx context.Context, c config.Config, log logrus.FieldLogger) (*gu
 	if err != nil {
 		return nil, nil, err
 	}
-	nopts, err := normalizeOptions(c)
+	g, err := emptyGuard(c, log)
 	if err != nil {
 		return nil, nil, err
 	}
-	g := guard.New(guard.Options{
+	rules, err := enforce.RulesFromData(src.Data)
+	if err != nil {
+		return nil, nil, err
+	}
+	g.Install(e, rules)
+	return g, src, nil
+}
+
+// emptyGuard is a guard configured by c, with no policy yet.
+func emptyGuard(c config.Config, log logrus.FieldLogger) (*guard.Guard, error) {
+	nopts, err := normalizeOptions(c)
+	if err != nil {
+		return nil, err
+	}
+	return guard.New(guard.Options{
 		DefaultAPIVersion:  c.DefaultAPIVersion,
 		AllowUnknownRoutes: c.AllowUnknownRoutes,
 		Normalize:          nopts,
-	}, log)
-	g.SetEngine(e)
-	return g, src, nil
+		Enforcement:        enforce.Mode(c.Enforcement),
+	}, log), nil
 }
 
 func runServe(c config.Config, sc stateConfig, log *logrus.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	g, src, err := newGuard(ctx, c, log)
+	g, err := emptyGuard(c, log)
 	if err != nil {
 		return err
+	}
+	m := newMetrics(c)
+	g.SetMetrics(m)
+	r := newReloader(c, g, m, log)
+	src, err := r.Reload(ctx, reload.Start)
+	if err != nil {
+		return fmt.Errorf("load policy: %w", err)
+	}
+	if c.MetricsAddr != "" {
+		if err := startMetrics(ctx, c, m, log); err != nil {
+			return err
+		}
 	}
 	decisions, closeDecisions := decisionLog(c, log)
 	defer closeDecisions()
@@ -138,11 +168,16 @@ func runServe(c config.Config, sc stateConfig, log *logrus.Logger) error {
 		return err
 	}
 	defer os.Remove(c.Socket)
-	go reloadOnHUP(ctx, c, g, log)
+	go reloadOnHUP(ctx, r)
+	if c.Watch {
+		go watchPolicy(ctx, c, r, log)
+	}
+	go remindDryRun(ctx, g, log)
 
 	errc := make(chan error, 1)
 	go func() { errc <- g.Serve(l) }()
-	log.WithFields(logrus.Fields{logfields.Socket: c.Socket, logfields.Policy: src.Origin, logfields.Version: version}).Info("dood-guard serving")
+	log.WithFields(logrus.Fields{logfields.Socket: c.Socket, logfields.Policy: src.Origin, logfields.Version: version,
+		logfields.Enforcement: c.Enforcement}).Info("dood-guard serving")
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down")
@@ -150,34 +185,6 @@ func runServe(c config.Config, sc stateConfig, log *logrus.Logger) error {
 		return nil
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
-	}
-}
-
-// reloadOnHUP recompiles the policy on SIGHUP. A policy that fails to load
-// leaves the last good one serving: a typo must not open the door, and must
-// not lock every socket caller out either.
-func reloadOnHUP(ctx context.Context, c config.Config, g *guard.Guard, log logrus.FieldLogger) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-hup:
-		}
-		src, err := policy.LoadOptions(policyOptions(c))
-		if err != nil {
-			log.WithError(err).Error("policy reload failed; keeping the last good policy")
-			continue
-		}
-		e, err := engine.New(ctx, src.Modules, src.Data)
-		if err != nil {
-			log.WithError(err).Error("policy reload failed; keeping the last good policy")
-			continue
-		}
-		g.SetEngine(e)
-		log.WithField(logfields.Policy, src.Origin).Info("policy reloaded")
 	}
 }
 

@@ -11,8 +11,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-
-	"github.com/dood-guard/dood-guard/plugin/engine"
 )
 
 // Mode is how a rule's violations are treated.
@@ -44,24 +42,24 @@ type Policy struct {
 	Rules   map[string]Mode // rule ID → mode, from data.guard.enforcement
 }
 
-// FromData reads data.guard.enforcement (validated at load by
-// plugin/policy) over the guard's mode def.
-func FromData(def Mode, data map[string]any) (Policy, error) {
-	p := Policy{Default: def}
+// RulesFromData reads data.guard.enforcement (validated at load by
+// plugin/policy): rule ID → mode, nil when it names none.
+func RulesFromData(data map[string]any) (map[string]Mode, error) {
 	g, _ := data["guard"].(map[string]any)
 	raw, _ := g["enforcement"].(map[string]any)
+	var rules map[string]Mode
 	for id, v := range raw {
 		s, _ := v.(string)
 		m, err := ParseMode(s)
 		if err != nil {
-			return Policy{}, fmt.Errorf("data.guard.enforcement[%q]: %w", id, err)
+			return nil, fmt.Errorf("data.guard.enforcement[%q]: %w", id, err)
 		}
-		if p.Rules == nil {
-			p.Rules = map[string]Mode{}
+		if rules == nil {
+			rules = map[string]Mode{}
 		}
-		p.Rules[id] = m
+		rules[id] = m
 	}
-	return p, nil
+	return rules, nil
 }
 
 // Mode is the mode of one rule.
@@ -102,13 +100,15 @@ func (p Policy) DryRunRules() []string {
 }
 
 // Split separates the violations that refuse the request from those only
-// reported. Neither slice is allocated when it would be empty.
-func (p Policy) Split(vs []engine.Violation) (enforced, dryRun []engine.Violation) {
+// reported; id reads a violation's rule ID. Neither slice is allocated when
+// it would be empty. (Generic so that plugin/policy, below the engine, can
+// use this package.)
+func Split[V any](p Policy, vs []V, id func(V) string) (enforced, dryRun []V) {
 	if p.Default != DryRun && len(p.Rules) == 0 {
 		return vs, nil // the common case: nothing to split
 	}
 	for _, v := range vs {
-		if p.Mode(v.ID) == DryRun {
+		if p.Mode(id(v)) == DryRun {
 			dryRun = append(dryRun, v)
 		} else {
 			enforced = append(enforced, v)
@@ -117,14 +117,15 @@ func (p Policy) Split(vs []engine.Violation) (enforced, dryRun []engine.Violatio
 	return enforced, dryRun
 }
 
-// Applied is the mode that decided an outcome: enforce when an enforced
-// rule refused it, dry-run when only dry-run rules would have, and the
-// guard's mode when nothing objected.
-func (p Policy) Applied(enforced, dryRun []engine.Violation) Mode {
+// Applied is the mode that decided an outcome with n enforced violations
+// and d in dry-run: enforce when an enforced rule refused it, dry-run when
+// only dry-run rules would have, and the guard's mode when nothing
+// objected.
+func (p Policy) Applied(n, d int) Mode {
 	switch {
-	case len(enforced) > 0:
+	case n > 0:
 		return Enforce
-	case len(dryRun) > 0:
+	case d > 0:
 		return DryRun
 	case p.Default == "":
 		return Enforce

@@ -134,8 +134,8 @@ func (g *Guard) AuthZRes(req authorization.Request) authorization.Response {
 	if req.RequestMethod == "" || req.RequestURI == "" {
 		enf := g.Enforcement()
 		out := Outcome{Request: normalize.Request{Phase: "response"}}
-		out.Violations, out.WouldDeny = enf.Split([]verdict.Violation{malformed})
-		out.Mode = enf.Applied(out.Violations, out.WouldDeny)
+		out.Violations, out.WouldDeny = enforce.Split(enf, []verdict.Violation{malformed}, ruleID)
+		out.Mode = enf.Applied(len(out.Violations), len(out.WouldDeny))
 		out.Response = verdict.Allow()
 		if len(out.Violations) > 0 {
 			out.Response = verdict.Deny(out.Violations...)
@@ -185,8 +185,8 @@ func (g *Guard) decide(ctx context.Context, l *loaded, req authorization.Request
 	if l != nil {
 		enf = l.enf
 	}
-	out.Violations, out.WouldDeny = enf.Split(vs)
-	out.Mode = enf.Applied(out.Violations, out.WouldDeny)
+	out.Violations, out.WouldDeny = enforce.Split(enf, vs, ruleID)
+	out.Mode = enf.Applied(len(out.Violations), len(out.WouldDeny))
 	if len(out.Violations) == 0 {
 		out.Response = verdict.Allow()
 	} else {
@@ -246,6 +246,8 @@ func (g *Guard) lookupState(ctx context.Context, input map[string]any) (map[stri
 	}
 	return g.state.Lookup(ctx, input)
 }
+
+func ruleID(v verdict.Violation) string { return v.ID }
 
 func (g *Guard) logDecision(out Outcome, took time.Duration) {
 	r := out.Request

@@ -19,13 +19,13 @@ const (
 	// Enforcement is "dryrun" on a line whose outcome dry-run decided (and
 	// on every line of a guard wholly in dry-run); absent means enforced.
 	Enforcement = "enforcement"
-	Error      = "error"
-	Policy     = "policy" // where the policy came from
-	Socket     = "socket"
-	Version    = "version"
-	Metrics    = "metrics_addr" // where the metrics are served
-	Trigger    = "trigger"      // what started a policy reload: sighup | watch
-	DryRun     = "dryrun_rules" // rule IDs in dry-run (data.guard.enforcement)
+	Error       = "error"
+	Policy      = "policy" // where the policy came from
+	Socket      = "socket"
+	Version     = "version"
+	Metrics     = "metrics_addr" // where the metrics are served
+	Trigger     = "trigger"      // what started a policy reload: sighup | watch
+	DryRun      = "dryrun_rules" // rule IDs in dry-run (data.guard.enforcement)
 )
 
 // Decision values.

@@ -6,16 +6,15 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/dood-guard/dood-guard/plugin/verdict"
 	"github.com/open-policy-agent/opa/v1/ast"
 )
 
 // DeclaredRuleIDs are the rule IDs a policy declares: the custom.id of
-// every violation rule's METADATA in its modules, and the pipeline's own
-// (DG-REQ, DG-BODY, DG-POLICY, DG-ROUTE, DG-STATE).
-func DeclaredRuleIDs(modules map[string]string) (map[string]bool, error) {
+// every rule's METADATA in its modules, and extra (the pipeline's own,
+// verdict.PipelineIDs: this package sits below verdict).
+func DeclaredRuleIDs(modules map[string]string, extra []string) (map[string]bool, error) {
 	ids := map[string]bool{}
-	for _, id := range verdict.PipelineIDs {
+	for _, id := range extra {
 		ids[id] = true
 	}
 	for _, name := range slices.Sorted(maps.Keys(modules)) {
@@ -38,13 +37,13 @@ func DeclaredRuleIDs(modules map[string]string) (map[string]bool, error) {
 // loaded rule declares. They are warnings, not errors: a team's rules may
 // not declare their IDs in METADATA, and a mistyped ID leaves its rule
 // enforced rather than opening anything.
-func RuleIDWarnings(src *Source) []string {
+func RuleIDWarnings(src *Source, extra []string) []string {
 	g, _ := src.Data["guard"].(map[string]any)
 	modes, _ := g["enforcement"].(map[string]any)
 	if len(modes) == 0 {
 		return nil
 	}
-	known, err := DeclaredRuleIDs(src.Modules)
+	known, err := DeclaredRuleIDs(src.Modules, extra)
 	if err != nil {
 		return []string{err.Error()}
 	}
