@@ -36,8 +36,8 @@ type auditReport struct {
 	// findings name them, and the guard would not refuse them yet.
 	DryRunRules []string  `json:"dryrun_rules,omitempty"`
 	Containers  int       `json:"containers"`
-	Volumes    int       `json:"volumes"`
-	Findings   []finding `json:"findings"`
+	Volumes     int       `json:"volumes"`
+	Findings    []finding `json:"findings"`
 }
 
 // audit lists the existing containers and volumes that the policy would
