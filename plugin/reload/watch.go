@@ -103,7 +103,10 @@ func (wt *Watcher) sync() {
 	wt.content = map[string]bool{}
 	wt.chain = map[string]bool{}
 	for _, p := range wt.Paths {
-		p = filepath.Clean(p)
+		p, err := filepath.Abs(p)
+		if err != nil {
+			continue
+		}
 		for a := p; ; a = filepath.Dir(a) {
 			wt.chain[a] = true
 			if a == filepath.Dir(a) {
@@ -112,6 +115,12 @@ func (wt *Watcher) sync() {
 		}
 		if dir := existingAncestor(filepath.Dir(p)); dir != "" {
 			want[dir] = true
+		}
+		// The symlinks the path resolves through: swapping one (a
+		// ConfigMap's ..data) changes what the path is.
+		for _, l := range symlinksOn(p) {
+			wt.chain[l] = true
+			want[filepath.Dir(l)] = true
 		}
 		real, err := filepath.EvalSymlinks(p)
 		if err != nil {
@@ -162,4 +171,41 @@ func existingAncestor(dir string) string {
 		}
 		dir = parent
 	}
+}
+
+// symlinksOn lists the symlinks met while resolving the absolute path p,
+// as the paths they sit at: for a ConfigMap's data.yaml -> ..data/data.yaml
+// with ..data -> ..2024_01, both data.yaml and ..data.
+func symlinksOn(p string) []string {
+	var out []string
+	for hops := 0; hops < 40; hops++ {
+		next, link := "", ""
+		cur := "/"
+		parts := strings.Split(strings.TrimPrefix(filepath.Clean(p), "/"), "/")
+		for i, part := range parts {
+			at := filepath.Join(cur, part)
+			fi, err := os.Lstat(at)
+			if err != nil {
+				return out
+			}
+			if fi.Mode()&os.ModeSymlink != 0 {
+				t, err := os.Readlink(at)
+				if err != nil {
+					return out
+				}
+				if !filepath.IsAbs(t) {
+					t = filepath.Join(cur, t)
+				}
+				link, next = at, filepath.Join(append([]string{t}, parts[i+1:]...)...)
+				break
+			}
+			cur = at
+		}
+		if link == "" {
+			return out
+		}
+		out = append(out, link)
+		p = next
+	}
+	return out
 }
