@@ -19,6 +19,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // Rollout (docs/rollout.md), in both modes: dry-run, per-rule dry-run,
@@ -215,7 +216,7 @@ func scrape(t *testing.T) map[string]float64 {
 	if resp.StatusCode != 200 {
 		t.Fatalf("scrape: %s\n%s", resp.Status, b)
 	}
-	var p expfmt.TextParser
+	p := expfmt.NewTextParser(model.UTF8Validation)
 	fams, err := p.TextToMetricFamilies(strings.NewReader(string(b)))
 	if err != nil {
 		t.Fatalf("scrape: %v", err)

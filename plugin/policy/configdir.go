@@ -3,8 +3,10 @@ package policy
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // The configuration directory (serve --config-dir; a managed plugin's
@@ -17,8 +19,10 @@ import (
 //	rules/              a team's rule packages, beside the policy
 //	data.yaml           policy data (or data.yml, or data.json; one of them)
 //
-// A part given both here and by its own flag is an error, not a silent
-// choice.
+// A directory part without a .rego file in it counts as absent: an admin
+// creating rules/ before the files, or removing the last one, does not
+// break the load. A part given both here and by its own flag is an error,
+// not a silent choice.
 
 // ConfigDirParts names the parts of a configuration directory.
 var ConfigDirParts = struct {
@@ -42,13 +46,13 @@ func withConfigDir(o Options) (Options, error) {
 	case !fi.IsDir():
 		return o, fmt.Errorf("config dir %s: not a directory", o.ConfigDir)
 	}
-	if p := filepath.Join(o.ConfigDir, ConfigDirParts.Policies); exists(p) {
+	if p := filepath.Join(o.ConfigDir, ConfigDirParts.Policies); hasRego(p) {
 		if len(o.Policies) > 0 {
 			return o, fmt.Errorf("config dir: %s and --policy both give the policy; use one", p)
 		}
 		o.Policies = []string{p}
 	}
-	if p := filepath.Join(o.ConfigDir, ConfigDirParts.Rules); exists(p) {
+	if p := filepath.Join(o.ConfigDir, ConfigDirParts.Rules); hasRego(p) {
 		o.Rules = append(append([]string(nil), o.Rules...), p)
 	}
 	var data []string
@@ -86,4 +90,24 @@ func (o Options) WatchPaths() []string {
 		ps = append(ps, o.ConfigDir)
 	}
 	return ps
+}
+
+// hasRego says that the directory p holds a .rego module (tests and hidden
+// entries apart) somewhere below it.
+func hasRego(p string) bool {
+	found := false
+	_ = filepath.WalkDir(p, func(q string, d fs.DirEntry, err error) error {
+		if err != nil || found {
+			return filepath.SkipAll
+		}
+		if skip, err := hidden(p, q, d); skip {
+			return err
+		}
+		if !d.IsDir() && strings.HasSuffix(q, ".rego") && !strings.HasSuffix(q, "_test.rego") {
+			found = true
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	return found
 }

@@ -123,3 +123,23 @@ func TestConfigDirParts(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyConfigDirPartsAreAbsent: rules/ or policies/ without a module
+// (created before its files, or emptied) loads as if absent.
+func TestEmptyConfigDirPartsAreAbsent(t *testing.T) {
+	dir := t.TempDir()
+	for _, d := range []string{"rules", "policies/sub", "rules/..2024_01"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(t, filepath.Join(dir, "rules", "..2024_01", "team.rego"), goodRule)
+	write(t, filepath.Join(dir, "policies", "sub", "x_test.rego"), "package x\n")
+	src, err := policy.LoadOptions(policy.Options{ConfigDir: dir})
+	if err != nil {
+		t.Fatalf("empty parts: %v", err)
+	}
+	if src.Origin != "embedded" {
+		t.Errorf("origin %q, want embedded", src.Origin)
+	}
+}
