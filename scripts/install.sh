@@ -62,13 +62,13 @@
 #   --uninstall          see above
 #
 # Needs: the docker CLI, jq (installed with apt-get when missing), Go unless
-# --plugin-dir is given. env: DG_DOCKER_CLI (default: docker from PATH).
+# --plugin-dir or --from is given. env: DG_DOCKER_CLI (default: docker from PATH).
 set -euo pipefail
 
-usage() { sed -n '2,62p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,65p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-name=dood-guard plugin_dir='' policy_dir=/etc/dood-guard docker_host=''
+name=dood-guard plugin_dir='' from='' policy_dir=/etc/dood-guard docker_host=''
 daemon_json=/etc/docker/daemon.json pidfile=/var/run/docker.pid dockerd_pid=''
 reload=hup verify=1 force=0 mode=install
 sets=()
