@@ -315,4 +315,3 @@ func recordPluginID(t *testing.T, id string) {
 	defer f.Close()
 	fmt.Fprintln(f, id)
 }
-
