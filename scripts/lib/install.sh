@@ -26,6 +26,8 @@ dg_missing_pkgs() {
 	command -v curl >/dev/null 2>&1 || pkgs+=(curl)
 	# scripts/install.sh edits daemon.json with jq (managed-mode integration run).
 	command -v jq >/dev/null 2>&1 || pkgs+=(jq)
+	# integration/registry_test.go pushes the plugin to a local registry.
+	[ -x /usr/bin/docker-registry ] || pkgs+=(docker-registry)
 	printf '%s\n' "${pkgs[@]}"
 }
 
