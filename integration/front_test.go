@@ -41,14 +41,25 @@ func (h *harness) startFront() error {
 	h.pluginName = fmt.Sprintf("dood-guard-it-%d", os.Getpid())
 	h.frontSock = filepath.Join(h.tmp, "front.sock")
 	h.pluginLog = filepath.Join(h.tmp, "front.log")
-	logf, err := os.Create(h.pluginLog)
+	h.metricsSock = filepath.Join(h.tmp, "metrics.sock")
+	h.docker = &unixClient{socket: h.frontSock}
+	return h.runFront()
+}
+
+// runFront starts the front process (again), with the flags the legacy
+// plugin gets (config dir, metrics), and waits until a ping passes through
+// it; env is added to its environment (DG_* settings).
+func (h *harness) runFront(env ...string) error {
+	logf, err := os.OpenFile(h.pluginLog, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
 		return err
 	}
 	defer logf.Close()
 	h.pluginCmd = exec.Command(h.bin, "proxy", "--socket", h.frontSock, "--name", h.pluginName,
 		"--fronts-dir", filepath.Join(h.tmp, "fronts"), "--log-format", "json", "--log-level", "debug",
-		"--docker-host", "unix://"+h.direct.socket)
+		"--docker-host", "unix://"+h.direct.socket,
+		"--config-dir", h.configDir, "--metrics-addr", "unix://"+h.metricsSock)
+	h.pluginCmd.Env = append(os.Environ(), env...)
 	h.pluginCmd.Stdout, h.pluginCmd.Stderr = logf, logf
 	h.pluginCmd.SysProcAttr = childAttr()
 	if err := h.pluginCmd.Start(); err != nil {
@@ -56,7 +67,6 @@ func (h *harness) startFront() error {
 	}
 	h.pluginDone = make(chan error, 1)
 	go func() { h.pluginDone <- h.pluginCmd.Wait() }()
-	h.docker = &unixClient{socket: h.frontSock}
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		select {

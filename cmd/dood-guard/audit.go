@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -26,12 +27,18 @@ type finding struct {
 	Name       string              `json:"name"`
 	RuleIDs    []string            `json:"rule_ids"`
 	Violations []verdict.Violation `json:"violations"`
+	// DryRun are the rule IDs among RuleIDs in dry-run: the guard would
+	// let this object be created, and log them as would_deny.
+	DryRun []string `json:"dryrun_rule_ids,omitempty"`
 }
 
 type auditReport struct {
-	Containers int       `json:"containers"`
-	Volumes    int       `json:"volumes"`
-	Findings   []finding `json:"findings"`
+	// DryRunRules are the rules in dry-run (data.guard.enforcement): the
+	// findings name them, and the guard would not refuse them yet.
+	DryRunRules []string  `json:"dryrun_rules,omitempty"`
+	Containers  int       `json:"containers"`
+	Volumes     int       `json:"volumes"`
+	Findings    []finding `json:"findings"`
 	// Fronts are the socket fronts recorded on this host (dood-guard
 	// proxy), whether still running or not.
 	Fronts []front.Info `json:"fronts"`
@@ -99,7 +106,7 @@ func audit(args []string, stdout, stderr io.Writer) int {
 }
 
 func runAudit(ctx context.Context, g *guard.Guard, st *state.Source, cgroupV1 bool) (auditReport, error) {
-	rep := auditReport{Findings: []finding{}}
+	rep := auditReport{Findings: []finding{}, DryRunRules: g.Enforcement().DryRunRules()}
 	ids, err := st.ContainerIDs(ctx)
 	if err != nil {
 		return rep, err
@@ -177,15 +184,22 @@ func asCreate(raw []byte, cgroupV1 bool) (string, authorization.Request, error) 
 
 func judge(ctx context.Context, g *guard.Guard, req authorization.Request, kind, id, name string) (finding, bool) {
 	out := g.Decide(ctx, req)
-	if out.Response.Allow {
+	vs := append(append([]verdict.Violation(nil), out.Violations...), out.WouldDeny...)
+	if len(vs) == 0 {
 		return finding{}, false
 	}
-	vs := out.Violations
-	return finding{Kind: kind, ID: id, Name: name, RuleIDs: verdict.IDs(vs), Violations: vs}, true
+	f := finding{Kind: kind, ID: id, Name: name, RuleIDs: verdict.IDs(vs), Violations: vs}
+	if len(out.WouldDeny) > 0 {
+		f.DryRun = uniq(verdict.IDs(out.WouldDeny))
+	}
+	return f, true
 }
 
 func printAudit(w io.Writer, rep auditReport) {
 	printFronts(w, rep.Fronts)
+	if len(rep.DryRunRules) > 0 {
+		fmt.Fprintf(w, "DRY-RUN rules (data.guard.enforcement; listed, not yet refused): %s\n", strings.Join(rep.DryRunRules, ","))
+	}
 	fmt.Fprintf(w, "%d containers and %d volumes checked; %d would be refused by the current policy.\n", rep.Containers, rep.Volumes, len(rep.Findings))
 	if len(rep.Findings) == 0 {
 		return
@@ -208,7 +222,11 @@ func printAudit(w io.Writer, rep auditReport) {
 	for _, f := range rep.Findings {
 		fmt.Fprintf(w, "%s %s:\n", f.Kind, f.Name)
 		for _, v := range f.Violations {
-			fmt.Fprintf(w, "  %s\n", verdict.Message([]verdict.Violation{v}))
+			dry := ""
+			if slices.Contains(f.DryRun, v.ID) {
+				dry = " (dry-run)"
+			}
+			fmt.Fprintf(w, "  %s%s\n", verdict.Message([]verdict.Violation{v}), dry)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/dood-guard/dood-guard/plugin/config"
 	"github.com/dood-guard/dood-guard/plugin/guard"
 	"github.com/dood-guard/dood-guard/plugin/policy"
+	"github.com/dood-guard/dood-guard/plugin/reload"
 	"github.com/sirupsen/logrus"
 )
 
@@ -28,6 +29,9 @@ func guardFlags(fs *flag.FlagSet, s *guardSetup) {
 	fs.StringVar(&s.Config.LogFormat, "log-format", "json", "json or text")
 	fs.StringVar(&s.Config.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&s.Config.LogDecisions, "log-decisions", "all", "all: log every decision; deny: log denials only")
+	fs.StringVar(&s.Config.Enforcement, "enforcement", "enforce", "enforce, or dryrun: refuse nothing, log what would be refused (would_deny)")
+	fs.StringVar(&s.Config.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics at /metrics on host:port or unix:///path (default off)")
+	fs.BoolVar(&s.Config.Watch, "watch", true, "reload the policy when its files change")
 	policyFlags(fs, &s.Config)
 	stateFlags(fs, &s.State)
 }
@@ -58,24 +62,41 @@ type runningGuard struct {
 }
 
 // startGuard builds the guard and what keeps it current until ctx ends:
-// its decision log, the daemon's state followed from its events (with the
-// start-up audit once the daemon answers), and the policy reloaded on
-// SIGHUP. Close the result at shutdown.
+// its metrics, its decision log, the daemon's state followed from its
+// events (with the start-up audit once the daemon answers), and the policy
+// reloaded on SIGHUP and, with --watch, when its files change. Close the
+// result at shutdown.
 func startGuard(ctx context.Context, s guardSetup, log *logrus.Logger) (*runningGuard, error) {
-	g, src, err := newGuard(ctx, s.Config, log)
+	c := s.Config
+	g, err := emptyGuard(c, log)
 	if err != nil {
 		return nil, err
 	}
-	decisions, closeDecisions := decisionLog(s.Config, log)
-	g.SetDecisionLog(decisions)
+	m := newMetrics(c)
+	g.SetMetrics(m)
+	r := newReloader(c, g, m, log)
+	src, err := r.Reload(ctx, reload.Start)
+	if err != nil {
+		return nil, fmt.Errorf("load policy: %w", err)
+	}
+	if c.MetricsAddr != "" {
+		if err := startMetrics(ctx, c, m, log); err != nil {
+			return nil, err
+		}
+	}
 	st, err := s.State.source()
 	if err != nil {
-		closeDecisions()
 		return nil, err
 	}
+	decisions, closeDecisions := decisionLog(c, log)
+	g.SetDecisionLog(decisions)
 	g.SetState(st)
-	go watchState(ctx, st, log, func() { logAudit(ctx, g, st, s.Config.CgroupV1(), log) })
-	go reloadOnHUP(ctx, s.Config, g, log)
+	go watchState(ctx, st, log, func() { logAudit(ctx, g, st, c.CgroupV1(), log) })
+	go reloadOnHUP(ctx, r)
+	if c.Watch {
+		go watchPolicy(ctx, c, r, log)
+	}
+	go remindDryRun(ctx, g, log)
 	return &runningGuard{Guard: g, Policy: src, close: closeDecisions}, nil
 }
 

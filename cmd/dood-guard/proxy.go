@@ -127,7 +127,7 @@ func runProxy(s guardSetup, p proxyConfig, log *logrus.Logger) error {
 		go func() { errc <- f.Serve(l) }()
 	}
 	log.WithFields(logrus.Fields{logfields.Socket: p.Socket, "tcp": p.TCP, "docker_host": s.State.DockerHost,
-		logfields.Policy: g.Policy.Origin, logfields.Version: version}).Info("dood-guard socket front serving")
+		logfields.Policy: g.Policy.Origin, logfields.Version: version, logfields.Enforcement: s.Config.Enforcement}).Info("dood-guard socket front serving")
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dood-guard/dood-guard/plugin/config"
 	"github.com/dood-guard/dood-guard/plugin/decisionlog"
+	"github.com/dood-guard/dood-guard/plugin/enforce"
 	"github.com/dood-guard/dood-guard/plugin/engine"
 	"github.com/dood-guard/dood-guard/plugin/guard"
 	"github.com/dood-guard/dood-guard/plugin/logfields"
@@ -89,17 +90,30 @@ func newGuard(ctx context.Context, c config.Config, log logrus.FieldLogger) (*gu
 	if err != nil {
 		return nil, nil, err
 	}
-	nopts, err := normalizeOptions(c)
+	g, err := emptyGuard(c, log)
 	if err != nil {
 		return nil, nil, err
 	}
-	g := guard.New(guard.Options{
+	rules, err := enforce.RulesFromData(src.Data)
+	if err != nil {
+		return nil, nil, err
+	}
+	g.Install(e, rules)
+	return g, src, nil
+}
+
+// emptyGuard is a guard configured by c, with no policy yet.
+func emptyGuard(c config.Config, log logrus.FieldLogger) (*guard.Guard, error) {
+	nopts, err := normalizeOptions(c)
+	if err != nil {
+		return nil, err
+	}
+	return guard.New(guard.Options{
 		DefaultAPIVersion:  c.DefaultAPIVersion,
 		AllowUnknownRoutes: c.AllowUnknownRoutes,
 		Normalize:          nopts,
-	}, log)
-	g.SetEngine(e)
-	return g, src, nil
+		Enforcement:        enforce.Mode(c.Enforcement),
+	}, log), nil
 }
 
 func runServe(s guardSetup, log *logrus.Logger) error {
@@ -119,7 +133,8 @@ func runServe(s guardSetup, log *logrus.Logger) error {
 
 	errc := make(chan error, 1)
 	go func() { errc <- g.Serve(l) }()
-	log.WithFields(logrus.Fields{logfields.Socket: socket, logfields.Policy: g.Policy.Origin, logfields.Version: version}).Info("dood-guard serving")
+	log.WithFields(logrus.Fields{logfields.Socket: socket, logfields.Policy: g.Policy.Origin, logfields.Version: version,
+		logfields.Enforcement: s.Config.Enforcement}).Info("dood-guard serving")
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down")
@@ -127,34 +142,6 @@ func runServe(s guardSetup, log *logrus.Logger) error {
 		return nil
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
-	}
-}
-
-// reloadOnHUP recompiles the policy on SIGHUP. A policy that fails to load
-// leaves the last good one serving: a typo must not open the door, and must
-// not lock every socket caller out either.
-func reloadOnHUP(ctx context.Context, c config.Config, g *guard.Guard, log logrus.FieldLogger) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-hup:
-		}
-		src, err := policy.LoadOptions(policyOptions(c))
-		if err != nil {
-			log.WithError(err).Error("policy reload failed; keeping the last good policy")
-			continue
-		}
-		e, err := engine.New(ctx, src.Modules, src.Data)
-		if err != nil {
-			log.WithError(err).Error("policy reload failed; keeping the last good policy")
-			continue
-		}
-		g.SetEngine(e)
-		log.WithField(logfields.Policy, src.Origin).Info("policy reloaded")
 	}
 }
 

@@ -27,6 +27,10 @@ const (
 	NotHTTP1         = "DG-REQ-003"    // HTTP/2 or an h2c upgrade at the socket front: only HTTP/1.1 is judged
 )
 
+// PipelineIDs are the IDs above: the pipeline's own refusals.
+var PipelineIDs = []string{MalformedRequest, UnroutableTarget, UnknownEndpoint, BodyNotVisible, BodyUndecodable,
+	FormBody, PolicyFailed, PolicyDenied, StateUnreadable}
+
 // Violation is a reason for a denial.
 type Violation = engine.Violation
 
