@@ -17,6 +17,7 @@ import (
 	"github.com/dood-guard/dood-guard/plugin/guard"
 	"github.com/dood-guard/dood-guard/plugin/logfields"
 	"github.com/dood-guard/dood-guard/plugin/policy"
+	"github.com/dood-guard/dood-guard/plugin/state"
 	"github.com/sirupsen/logrus"
 )
 
@@ -104,6 +105,9 @@ func newGuard(ctx context.Context, c config.Config, log logrus.FieldLogger) (*gu
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := state.CheckKinds(e.Lookups()); err != nil {
+		return nil, nil, fmt.Errorf("load policy: %w", err)
+	}
 	nopts, err := normalizeOptions(c)
 	if err != nil {
 		return nil, nil, err
@@ -172,6 +176,9 @@ func reloadOnHUP(ctx context.Context, c config.Config, g *guard.Guard, log logru
 			continue
 		}
 		e, err := engine.New(ctx, src.Modules, src.Data)
+		if err == nil {
+			err = state.CheckKinds(e.Lookups())
+		}
 		if err != nil {
 			log.WithError(err).Error("policy reload failed; keeping the last good policy")
 			continue

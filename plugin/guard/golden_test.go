@@ -19,7 +19,9 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the .want files of the golden requests")
 
-// newTestGuard serves the embedded policy, as the binary does by default.
+// newTestGuard serves the embedded policy, as the binary does by default,
+// against a daemon where no named container or volume exists and the guard
+// is the only authorization plugin (emptyDaemon).
 func newTestGuard(t testing.TB) *Guard {
 	t.Helper()
 	src, err := policy.Load(nil, "")
@@ -34,6 +36,7 @@ func newTestGuard(t testing.TB) *Guard {
 	log.SetOutput(io.Discard)
 	g := New(Options{}, log)
 	g.SetEngine(e)
+	g.SetState(emptyDaemon())
 	return g
 }
 

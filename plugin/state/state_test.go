@@ -120,12 +120,14 @@ func execInput(ref string) map[string]any {
 	return map[string]any{"endpoint": "exec.create", "params": map[string]any{"name": ref}, "query": map[string]any{}}
 }
 
+var execKinds = []string{KindParamsName}
+
 func TestLookupReachIn(t *testing.T) {
 	d := newFakeDaemon(t)
 	d.containers["rootfs"] = rootfsInspect
 	d.volumes["hostroot"] = hostrootVolume
 	s := newSource(t, d, Options{})
-	got, err := s.Lookup(context.Background(), execInput("rootfs"))
+	got, err := s.Lookup(context.Background(), execInput("rootfs"), execKinds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +155,7 @@ func TestLookupReachIn(t *testing.T) {
 func TestMissingObjectsAreReportedNotFailed(t *testing.T) {
 	d := newFakeDaemon(t)
 	s := newSource(t, d, Options{})
-	got, err := s.Lookup(context.Background(), execInput("nope"))
+	got, err := s.Lookup(context.Background(), execInput("nope"), execKinds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +164,7 @@ func TestMissingObjectsAreReportedNotFailed(t *testing.T) {
 		t.Errorf("state (-want +got):\n%s", diff)
 	}
 	// A reference no daemon could resolve is not even sent.
-	if _, err := s.Lookup(context.Background(), execInput("../../volumes/x")); err != nil {
+	if _, err := s.Lookup(context.Background(), execInput("../../volumes/x"), execKinds); err != nil {
 		t.Fatal(err)
 	}
 	if n := d.hitCount("/volumes/x"); n != 0 {
@@ -174,7 +176,7 @@ func TestUnreadableStateIsAnError(t *testing.T) {
 	d := newFakeDaemon(t)
 	d.status = http.StatusInternalServerError
 	s := newSource(t, d, Options{})
-	_, err := s.Lookup(context.Background(), execInput("rootfs"))
+	_, err := s.Lookup(context.Background(), execInput("rootfs"), execKinds)
 	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "status 500: daemon is shutting down") {
 		t.Errorf("err = %v, want ErrUnavailable with the daemon's message", err)
 	}
@@ -183,11 +185,11 @@ func TestUnreadableStateIsAnError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := down.Lookup(context.Background(), execInput("rootfs")); !errors.Is(err, ErrUnavailable) {
+	if _, err := down.Lookup(context.Background(), execInput("rootfs"), execKinds); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("unreachable daemon: err = %v, want ErrUnavailable", err)
 	}
 	// Requests that point at nothing never need the daemon.
-	if st, err := down.Lookup(context.Background(), map[string]any{"endpoint": "container.inspect", "params": map[string]any{"name": "rootfs"}}); st != nil || err != nil {
+	if st, err := down.Lookup(context.Background(), map[string]any{"endpoint": "container.inspect", "params": map[string]any{"name": "rootfs"}}, nil); st != nil || err != nil {
 		t.Errorf("inspect: state %v, err %v; want neither", st, err)
 	}
 }
@@ -218,17 +220,25 @@ func TestRefs(t *testing.T) {
 		{"volume", "cache", "HostConfig.Binds[0]"},
 		{"volume", "opts", "HostConfig.Mounts[1]"},
 	}
-	if diff := cmp.Diff(want, Refs(create)); diff != "" {
+	got, err := Refs(create, []string{KindCreate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("create refs (-want +got):\n%s", diff)
 	}
 	commit := map[string]any{"endpoint": "container.commit", "query": map[string]any{"container": "web"}}
-	if diff := cmp.Diff([]Ref{{"container", "web", "query.container"}}, Refs(commit)); diff != "" {
-		t.Errorf("commit refs (-want +got):\n%s", diff)
+	if got, _ := Refs(commit, []string{KindQueryContainer}); !cmp.Equal([]Ref{{"container", "web", "query.container"}}, got) {
+		t.Errorf("commit refs: %v", got)
 	}
-	for _, e := range []string{"container.inspect", "volume.inspect", "system.events", "container.list", "exec.start", "container.logs"} {
-		if r := Refs(map[string]any{"endpoint": e, "params": map[string]any{"name": "x"}}); r != nil {
-			t.Errorf("%s needs state %v: the guard's own calls must not", e, r)
-		}
+	if got, _ := Refs(commit, []string{KindAuthzPlugins}); !cmp.Equal([]Ref{{Kind: KindAuthzPlugins}}, got) {
+		t.Errorf("chain refs: %v", got)
+	}
+	if _, err := Refs(commit, []string{"container:body.Name"}); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("unknown kind: err = %v, want ErrUnavailable", err)
+	}
+	if err := CheckKinds(map[string][]string{"exec.create": {KindParamsName}, "x": {"nope"}}); err == nil || !strings.Contains(err.Error(), `unknown lookup "nope"`) {
+		t.Errorf("CheckKinds: %v", err)
 	}
 }
 
@@ -240,7 +250,7 @@ func TestCacheTTLAndInvalidation(t *testing.T) {
 	s.now = func() time.Time { return now }
 	lookup := func() {
 		t.Helper()
-		if _, err := s.Lookup(context.Background(), execInput("web")); err != nil {
+		if _, err := s.Lookup(context.Background(), execInput("web"), execKinds); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -273,7 +283,7 @@ func TestCacheIsBounded(t *testing.T) {
 	d := newFakeDaemon(t)
 	s := newSource(t, d, Options{TTL: time.Hour, MaxEntries: 10})
 	for i := range 100 {
-		if _, err := s.Lookup(context.Background(), execInput("c"+strings.Repeat("x", i))); err != nil {
+		if _, err := s.Lookup(context.Background(), execInput("c"+strings.Repeat("x", i)), execKinds); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -310,7 +320,7 @@ func TestWatchInvalidatesOnEvents(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Watch did not connect")
 	}
-	if _, err := s.Lookup(ctx, execInput("web")); err != nil {
+	if _, err := s.Lookup(ctx, execInput("web"), execKinds); err != nil {
 		t.Fatal(err)
 	}
 	events <- `{"Type":"container","Action":"rename","Actor":{"ID":"1111"}}`
@@ -338,7 +348,7 @@ func TestNamespaceJoinsAreFollowed(t *testing.T) {
 	s := newSource(t, d, Options{})
 	ns := func(ref string) map[string]any {
 		t.Helper()
-		st, err := s.Lookup(context.Background(), execInput(ref))
+		st, err := s.Lookup(context.Background(), execInput(ref), execKinds)
 		if err != nil {
 			t.Fatal(err)
 		}
