@@ -80,8 +80,10 @@ func TestLegacyChainName(t *testing.T) {
 }
 
 // TestManagedChainAnyName installs the guard as dg-it-renamed (scripts/
-// install.sh --name), which no setting names: the daemon's chain does, and
-// the guard learns it from the daemon after the reload that adds it. Every
+// install.sh --name), which no setting names, into a daemon that started
+// without it: install.sh adds it to the chain with a reload, which /info
+// does not report (dockerd keeps showing the start-up chain); the guard
+// knows it as a managed plugin implementing docker.authz. Every
 // way to disable, remove, reconfigure, upgrade or push it is refused, by
 // name, full ID and ID prefix; other plugins are managed as before.
 func TestManagedChainAnyName(t *testing.T) {
@@ -120,8 +122,11 @@ func TestManagedChainAnyName(t *testing.T) {
 	}
 	cases = append(cases,
 		chainCase{"pull-over-the-name", "POST", api + "/plugins/pull?remote=localhost%3A1%2Fevil%3Alatest&name=" + renamed, "application/json", json(`[]`), "DG-PLUGIN-004"},
-		// the benign use beside them: the plugins outside the chain
-		chainCase{"benign/disable-another-plugin", "POST", api + "/plugins/" + privFixture + "/disable", "", nil, ""},
+		// every managed authorization plugin is protected, in the chain or
+		// not (a reload can add one without /info saying so)
+		chainCase{"disable-another-authz-plugin", "POST", api + "/plugins/" + privFixture + "/disable", "", nil, "DG-PLUGIN-004"},
+		// the benign use beside them: plugins that are no authorization plugin
+		chainCase{"benign/disable-another-plugin", "POST", api + "/plugins/dg-it-no-such-plugin/disable", "", nil, ""},
 		chainCase{"benign/remove-another-plugin-by-id-prefix", "DELETE", api + "/plugins/" + otherPrefix(id) + "?force=1", "", nil, ""},
 	)
 	runChainCases(t, cases)

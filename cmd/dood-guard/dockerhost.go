@@ -16,6 +16,9 @@ import (
 type stateConfig struct {
 	DockerHost string
 	TTL        time.Duration
+	// SelfNames are the names dockerd knows the guard by as a legacy
+	// plugin (the socket's name), set from --socket.
+	SelfNames []string
 }
 
 const defaultDockerHost = "unix:///var/run/docker.sock"
@@ -27,7 +30,7 @@ func stateFlags(fs *flag.FlagSet, sc *stateConfig) {
 }
 
 func (sc stateConfig) source() (*state.Source, error) {
-	s, err := state.New(sc.DockerHost, state.Options{TTL: sc.TTL})
+	s, err := state.New(sc.DockerHost, state.Options{TTL: sc.TTL, SelfNames: sc.SelfNames})
 	if err != nil {
 		return nil, fmt.Errorf("--docker-host: %w", err)
 	}

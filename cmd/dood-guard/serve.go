@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/dood-guard/dood-guard/plugin/config"
@@ -40,6 +41,7 @@ func serve(args []string, stderr io.Writer) int {
 	if !validConfig("serve", &c, stderr) {
 		return 2
 	}
+	sc.SelfNames = []string{strings.TrimSuffix(filepath.Base(c.Socket), ".sock")}
 	if _, err := sc.source(); err != nil {
 		fmt.Fprintf(stderr, "dood-guard serve: invalid configuration:\n%v\n", err)
 		return 2

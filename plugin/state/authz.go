@@ -8,16 +8,27 @@ import (
 	"strings"
 
 	"github.com/distribution/reference"
+	"github.com/moby/moby/api/types/plugin"
 )
 
 // The daemon's authorization plugins must be protected whatever they are
 // called: installed as registry/team/guard:1.0, the guard is not named
 // dood-guard, and a socket holder who disables or removes it switches
-// authorization off. The daemon says which plugins are in its chain (GET
-// /info, Plugins.Authorization: the names as configured, which a reload
-// changes). The chain is read afresh for every request that needs it —
-// plugin management, which is rare — so there is no window after a reload,
-// and a chain that cannot be read fails the request (the guard denies).
+// authorization off. Three sources, read afresh for every request that
+// needs them (plugin management, which is rare), so nothing goes stale:
+//
+//   - GET /info, Plugins.Authorization: the chain as configured when the
+//     daemon started. Not after a reload: dockerd 20.10 and 29 both hand
+//     a reloaded "authorization-plugins" to the middleware only, and /info
+//     keeps reporting the start-up list (daemon/info.go reads the config
+//     store, which Reload does not update for this key).
+//   - GET /plugins: every managed plugin that implements docker.authz —
+//     the plugins a reload can put in the chain, whatever their names (a
+//     superset of the chain: one not in it is protected too).
+//   - the names the guard itself answers to as a legacy plugin (its
+//     socket's name, Options.SelfNames).
+//
+// A source that cannot be read fails the request (the guard denies).
 
 // Plugin is one entry of the authorization chain as the policy sees it.
 type Plugin struct {
@@ -33,8 +44,24 @@ type Plugin struct {
 
 // managedPlugin is the part of GET /plugins the resolution needs.
 type managedPlugin struct {
-	ID   string `json:"Id"`
-	Name string
+	ID     string `json:"Id"`
+	Name   string
+	Config struct {
+		Interface struct {
+			Types []plugin.CapabilityID
+		}
+	}
+}
+
+// authz reports whether the plugin implements the authorization protocol
+// (any prefix, any case: wider than dockerd's own filter).
+func (m managedPlugin) authz() bool {
+	for _, t := range m.Config.Interface.Types {
+		if strings.EqualFold(t.Capability, "authz") {
+			return true
+		}
+	}
+	return false
 }
 
 // AuthzPlugins reads the daemon's authorization chain and resolves each
@@ -63,9 +90,6 @@ func (s *Source) authzChain(ctx context.Context) ([]Plugin, error) {
 	if err := json.Unmarshal(body, &info); err != nil {
 		return nil, fmt.Errorf("%w: GET /info: %v", ErrUnavailable, err)
 	}
-	if len(info.Plugins.Authorization) == 0 {
-		return []Plugin{}, nil
-	}
 	body, _, err = s.mustGet(ctx, "/plugins")
 	if err != nil {
 		return nil, err
@@ -74,7 +98,18 @@ func (s *Source) authzChain(ctx context.Context) ([]Plugin, error) {
 	if err := json.Unmarshal(body, &managed); err != nil {
 		return nil, fmt.Errorf("%w: GET /plugins: %v", ErrUnavailable, err)
 	}
-	return resolveChain(info.Plugins.Authorization, managed), nil
+	names := append(append([]string{}, info.Plugins.Authorization...), s.opts.SelfNames...)
+	chain := resolveChain(names, managed)
+	seen := map[string]bool{}
+	for _, p := range chain {
+		seen[p.ID] = true
+	}
+	for _, m := range managed {
+		if m.authz() && !seen[m.ID] {
+			chain = append(chain, Plugin{Name: m.Name, ID: m.ID, Plugin: m.Name})
+		}
+	}
+	return chain, nil
 }
 
 // resolveChain resolves each configured name as the daemon's plugin store

@@ -47,6 +47,10 @@ type Options struct {
 	// Timeout bounds one lookup (every daemon call of a request). Zero
 	// means 5s.
 	Timeout time.Duration
+	// SelfNames are the names the guard answers to as a legacy plugin (its
+	// socket's file name without .sock): protected as authorization plugins
+	// even when the daemon's reported chain does not show them yet.
+	SelfNames []string
 }
 
 // Source looks objects up through the daemon's API socket.

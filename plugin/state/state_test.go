@@ -22,7 +22,8 @@ type fakeDaemon struct {
 	mu         sync.Mutex
 	containers map[string]string // ref -> inspect JSON
 	volumes    map[string]string
-	status     int // when set, every answer has this status
+	other      map[string]string // path -> body (GET /info, GET /plugins)
+	status     int               // when set, every answer has this status
 	hits       map[string]int
 	sock       string
 	events     chan string // lines of GET /events, when set
@@ -30,7 +31,7 @@ type fakeDaemon struct {
 
 func newFakeDaemon(t *testing.T) *fakeDaemon {
 	t.Helper()
-	d := &fakeDaemon{containers: map[string]string{}, volumes: map[string]string{}, hits: map[string]int{}}
+	d := &fakeDaemon{containers: map[string]string{}, volumes: map[string]string{}, other: map[string]string{}, hits: map[string]int{}}
 	dir, err := os.MkdirTemp("", "dg-state")
 	if err != nil {
 		t.Fatal(err)
@@ -85,6 +86,8 @@ func (d *fakeDaemon) serve(w http.ResponseWriter, r *http.Request) {
 		body, ok = d.containers[strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/containers/"), "/json")]
 	case strings.HasPrefix(r.URL.Path, "/volumes/"):
 		body, ok = d.volumes[strings.TrimPrefix(r.URL.Path, "/volumes/")]
+	default:
+		body, ok = d.other[r.URL.Path]
 	}
 	if !ok {
 		w.WriteHeader(http.StatusNotFound)
