@@ -58,18 +58,18 @@ func TestAuthzPlugins(t *testing.T) {
 func TestResolvePlugin(t *testing.T) {
 	managed := []managedPlugin{{ID: guardID, Name: "dood-guard:latest"}, {ID: otherID, Name: "registry.corp/sec/authz:2"}}
 	for ref, want := range map[string]string{
-		"dood-guard":                         guardID,
-		"dood-guard:latest":                  guardID,
-		"docker.io/library/dood-guard":       guardID,
-		guardID:                              guardID,
-		"9c1f":                               guardID, // unique prefix
-		"9c":                                 "",      // ambiguous
-		"registry.corp/sec/authz:2":          otherID,
-		"registry.corp/sec/authz":            "", // :latest is another plugin
-		"dood-guard@sha256:" + guardID:       "", // canonical references are not resolved
-		"Dood-Guard":                         "", // not a reference
-		"legacy-authz":                       "",
-		"ffff" + guardID[4:]:                 "", // a full ID of no plugin
+		"dood-guard":                          guardID,
+		"dood-guard:latest":                   guardID,
+		"docker.io/library/dood-guard":        guardID,
+		guardID:                               guardID,
+		"9c1f":                                guardID, // unique prefix
+		"9c":                                  "",      // ambiguous
+		"registry.corp/sec/authz:2":           otherID,
+		"registry.corp/sec/authz":             "", // :latest is another plugin
+		"dood-guard@sha256:" + guardID:        "", // canonical references are not resolved
+		"Dood-Guard":                          "", // not a reference
+		"legacy-authz":                        "",
+		"ffff" + guardID[4:]:                  "", // a full ID of no plugin
 		"9c1f0e2d3b4a59687706f5e4d3c2b1a0918": guardID,
 	} {
 		m, ok := resolvePlugin(ref, managed)
