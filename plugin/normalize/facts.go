@@ -38,6 +38,7 @@ func containerFacts(hc *container.HostConfig, apiVersion string, opts Options) (
 		"cgroup_parent":       fact(hc.CgroupParent, "HostConfig.CgroupParent"),
 		"masked_paths":        pathList(hc.MaskedPaths, "HostConfig.MaskedPaths"),
 		"readonly_paths":      pathList(hc.ReadonlyPaths, "HostConfig.ReadonlyPaths"),
+		"restart_policy":      fact(string(hc.RestartPolicy.Name), "HostConfig.RestartPolicy.Name"),
 	}, nil
 }
 

@@ -34,3 +34,21 @@ test_table_covers_reach_in if {
 		count(data.dood.lookups.endpoints[endpoint]) > 0
 	}
 }
+
+test_table_covers_starts if {
+	every endpoint, _ in data.dood.rules.state.starts {
+		"container:params.name" in data.dood.lookups.endpoints[endpoint]
+	}
+}
+
+# A start judged on the container it names: without its state, refused.
+test_start_without_state_refused if {
+	inp := {
+		"phase": "request", "user": "", "auth_method": "", "method": "POST",
+		"path": "/containers/job/start", "api_version": "1.41", "api_version_given": true,
+		"endpoint": "container.start", "params": {"name": "job"}, "query": {},
+	}
+	some v in fx.decide_stateless(inp).violations
+	v.id == "DG-STATE-001"
+	fx.decide(inp).allow
+}
