@@ -111,15 +111,17 @@ violation contains {"id": "DG-PLUGIN-003", "msg": msg, "path": ""} if {
 # METADATA
 # title: Disabling, removing or replacing an authorization plugin
 # description: >-
-#   Refuses enable, disable, remove, set, upgrade and push of any plugin in
-#   the daemon's authorization chain, whatever its name (GET /info
-#   Plugins.Authorization, read for each such request), referred to by any
-#   spelling the daemon resolves to it, by its ID or by an ID prefix; and a
-#   plugin pull or create that would install a plugin under the name of a
-#   chain entry (a legacy plugin's socket name included: dockerd prefers a
-#   managed plugin of that name). Plugins named in guard.self_names are
-#   protected the same way. When the chain cannot be read, these requests
-#   are refused (DG-STATE-001).
+#   Refuses enable, disable, remove, set, upgrade and push of any
+#   authorization plugin, whatever its name: the daemon's chain (GET /info
+#   Plugins.Authorization), every managed plugin implementing docker.authz
+#   (a reload can put one in the chain without /info showing it), and the
+#   guard's own legacy socket name; referred to by any spelling the daemon
+#   resolves to it, by its ID or by an ID prefix. Also refuses a plugin pull
+#   or create that would install a plugin under the name of one of them (a
+#   legacy plugin's included: dockerd prefers a managed plugin of that
+#   name). Plugins named in guard.self_names are protected the same way.
+#   When the plugins cannot be read, these requests are refused
+#   (DG-STATE-001).
 # custom:
 #   id: DG-PLUGIN-004
 #   endpoints: plugin enable, disable, remove, set, upgrade, push, pull, create
