@@ -42,12 +42,16 @@ looked_up(kind) if kind in endpoints[input.endpoint]
 
 # A rule package that judges on state declares each object it reads in its
 # partial set `needs_state`, as {"kind": "container"|"volume"|
-# "authz_plugins", "ref": name as given, "path": request field}. An object
-# the guard did not report (no state source, as in `dood-guard eval`; an
-# endpoint missing from the table; a lookup that did not cover it) is a
+# "authz_plugins", "ref": name as given, "path": request field}. For an
+# endpoint the table declares, an object the guard did not report (no state
+# source, as in `dood-guard eval`; a lookup that did not cover it) is a
 # refusal, never a rule that silently matches nothing. decision.rego reports
-# these; they cannot be disabled.
+# these; they cannot be disabled. (Endpoints outside the table get no state
+# and are not checked: asking every package on every request cost ~90 µs of
+# CPU per decision; the library's rules judge on state only where the table
+# says, through looked_up.)
 missing contains {"id": "DG-STATE-001", "msg": msg, "path": n.path} if {
+	endpoints[input.endpoint]
 	some group
 	some n in data.dood.rules[group].needs_state
 	not present(n)
