@@ -20,6 +20,7 @@ import (
 func unmemoised(g *Guard) *Guard {
 	u := New(g.opts, nil)
 	u.decisions = g.decisions
+	u.state = g.state
 	u.policy.Store(&loaded{engine: g.policy.Load().engine})
 	return u
 }
