@@ -9,6 +9,7 @@ import (
 	"github.com/dood-guard/dood-guard/plugin/route"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
+	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/api/types/swarm"
 	"github.com/moby/moby/api/types/volume"
 )
@@ -55,6 +56,8 @@ func endpointFacts(endpoint string, body any) (map[string]any, error) {
 		return map[string]any{"mounts": []any{mountFact(string(mount.TypeVolume), b.Name, "", false, volumeDriver(b.Driver), b.DriverOpts, "DriverOpts")}}, nil
 	case *decode.ServiceSpec:
 		return serviceFacts(b), nil
+	case *network.ConnectRequest:
+		return connectFacts(b), nil
 	}
 	return nil, nil
 }
@@ -243,6 +246,7 @@ func deviceRequests(rs []container.DeviceRequest) []any {
 		}
 		out = append(out, map[string]any{
 			"driver": r.Driver, "count": r.Count, "device_ids": ids, "capabilities": caps,
+			"cdi_devices": cdiDevices(r),
 			"path": fmt.Sprintf("HostConfig.DeviceRequests[%d]", i),
 		})
 	}
@@ -250,7 +254,8 @@ func deviceRequests(rs []container.DeviceRequest) []any {
 }
 
 // securityOptions splits SecurityOpt entries the way the daemon's
-// parseSecurityOpt does: bare "no-new-privileges" and "disable", then
+// parseSecurityOpt does: bare "no-new-privileges", "writable-cgroups"
+// (Docker 28) and "disable", then
 // "key=value", then the legacy "key:value". Unparsable entries keep an
 // empty key so a policy can refuse them.
 func securityOptions(opts []string) []any {
@@ -258,7 +263,7 @@ func securityOptions(opts []string) []any {
 	for i, o := range opts {
 		var k, v string
 		switch {
-		case o == "no-new-privileges":
+		case o == "no-new-privileges", o == "writable-cgroups":
 			k, v = o, "true"
 		case o == "disable":
 			k, v = "label", "disable"

@@ -62,7 +62,7 @@ func TestDeviceRequestsAreFacts(t *testing.T) {
 	f := createFacts(t, `{"HostConfig":{"DeviceRequests":[{"Driver":"nvidia","Count":-1,"Capabilities":[["gpu"]]}]}}`, "1.41", Options{})
 	want := []any{map[string]any{
 		"driver": "nvidia", "count": -1, "device_ids": []any{}, "capabilities": []any{[]any{"gpu"}},
-		"path": "HostConfig.DeviceRequests[0]",
+		"cdi_devices": []any{}, "path": "HostConfig.DeviceRequests[0]",
 	}}
 	if diff := cmp.Diff(want, f["device_requests"]); diff != "" {
 		t.Errorf("device_requests (-want +got):\n%s", diff)
@@ -115,9 +115,9 @@ func TestServiceFacts(t *testing.T) {
 	want := map[string]any{
 		"mounts": []any{
 			map[string]any{"type": "bind", "source": "/var/run", "target": "/r", "read_only": false, "driver": "", "driver_options": map[string]any{},
-				"path": cs + ".Mounts[0].Source", "host_source": "/var/run", "host_kind": "unknown", "create_mountpoint": true},
+				"path": cs + ".Mounts[0].Source", "host_source": "/var/run", "host_kind": "unknown", "create_mountpoint": true, "read_only_non_recursive": false},
 			map[string]any{"type": "volume", "source": "v", "target": "/v", "read_only": false, "driver": "local",
-				"driver_options": map[string]any{"o": "bind", "device": "/"}, "path": cs + ".Mounts[1]"},
+				"driver_options": map[string]any{"o": "bind", "device": "/"}, "path": cs + ".Mounts[1]", "subpath": ""},
 		},
 		"capabilities": map[string]any{
 			"add":  []any{map[string]any{"value": "CAP_SYS_ADMIN", "path": cs + ".CapabilityAdd[0]"}},

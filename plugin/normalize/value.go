@@ -44,6 +44,7 @@ func canonical(req Request, body any, opts Options) (ast.Value, map[string]any, 
 			return nil, nil, err
 		}
 		facts, err := containerFacts(v.HostConfig, req.APIVersion, opts)
+		addNewerContainerFacts(facts, v.HostConfig, v.NetworkingConfig, req)
 		return obj, facts, err
 	case *decode.ContainerStart:
 		hc, err := b.encode(v.HostConfig)
@@ -51,6 +52,7 @@ func canonical(req Request, body any, opts Options) (ast.Value, map[string]any, 
 			return nil, nil, err
 		}
 		facts, err := containerFacts(v.HostConfig, req.APIVersion, opts)
+		addNewerContainerFacts(facts, v.HostConfig, nil, req)
 		return ast.NewObject(ast.Item(keyTerm("HostConfig"), hc)), facts, err
 	}
 	t, err := b.encode(body)
