@@ -247,7 +247,7 @@ func deviceRequests(rs []container.DeviceRequest) []any {
 		out = append(out, map[string]any{
 			"driver": r.Driver, "count": r.Count, "device_ids": ids, "capabilities": caps,
 			"cdi_devices": cdiDevices(r),
-			"path": fmt.Sprintf("HostConfig.DeviceRequests[%d]", i),
+			"path":        fmt.Sprintf("HostConfig.DeviceRequests[%d]", i),
 		})
 	}
 	return out
