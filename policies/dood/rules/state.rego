@@ -66,8 +66,9 @@ reasons(c) := concat("; ", hazards(c))
 # description: >-
 #   Refuses a container that mounts, by name, an existing volume of the local
 #   driver whose options bind a host path or mount a host device or
-#   filesystem (judged as DG-MNT-002 judges them). An existing volume is used
-#   with the options it was created with, whatever the request says.
+#   filesystem (judged as DG-MNT-002 judges them), with or without a
+#   VolumeOptions.Subpath into it. An existing volume is used with the
+#   options it was created with, whatever the request says.
 # custom:
 #   id: DG-STATE-002
 #   endpoints: container create, legacy container start
@@ -83,8 +84,14 @@ violation contains {"id": "DG-STATE-002", "msg": msg, "path": m.path} if {
 	some m in input.facts.mounts
 	m.type == "volume"
 	reason := host_volume(m.source)
-	msg := sprintf("existing volume %s is a host mount and is not allowed: %s", [m.source, reason])
+	msg := sprintf("existing volume %s%s is a host mount and is not allowed: %s", [m.source, subpath_note(m), reason])
 }
+
+# A Subpath (API 1.45) mounts a directory inside the volume: inside a host
+# bind, that is a host directory below the bound one.
+subpath_note(m) := sprintf(" (Subpath %s)", [m.subpath]) if {
+	object.get(m, "subpath", "") != ""
+} else := ""
 
 # METADATA
 # title: Volumes from a dangerous container
