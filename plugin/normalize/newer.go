@@ -39,7 +39,10 @@ func addNewerContainerFacts(facts map[string]any, hc *container.HostConfig, nc *
 		hc = &container.HostConfig{}
 	}
 	annotations := []any{}
-	if honours(req, "1.43") {
+	// A legacy start body is read only below API 1.24, by daemons whose
+	// start path is not known to apply the create handler's 1.43 gate:
+	// there the annotations count (see the most).
+	if honours(req, "1.43") || req.Endpoint == "container.start" {
 		annotations = keyValues(hc.Annotations, "HostConfig.Annotations")
 	}
 	facts["annotations"] = annotations

@@ -148,3 +148,19 @@ func TestNewerMountOptions(t *testing.T) {
 		}
 	}
 }
+
+// A legacy start body (API < 1.24) keeps its annotations: whether the
+// daemons that read it apply the create handler's 1.43 gate is not known.
+func TestLegacyStartKeepsAnnotations(t *testing.T) {
+	v, err := decode.Body("container.start", []byte(`{"HostConfig":{"Annotations":{"run.oci.handler":"krun"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := Input(Request{Endpoint: "container.start", APIVersion: "1.23", APIVersionGiven: true}, v, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := in["facts"].(map[string]any)["annotations"].([]any); len(got) != 1 {
+		t.Errorf("annotations at a legacy start: %v, want the one given", got)
+	}
+}
