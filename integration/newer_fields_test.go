@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	netpkg "net"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -20,26 +19,14 @@ import (
 // benign request then only has to get past the guard. On a daemon that knows
 // the field, the benign request must work and its effect is checked.
 
-var (
-	daemonVersionOnce sync.Once
-	daemonVersion     string
-)
-
-// daemonAPI is the newest API version of the daemon under test (GET
-// /version's ApiVersion).
+// daemonAPI is the newest API version of the daemon under test (its GET
+// /version, read by the harness).
 func daemonAPI(t *testing.T) string {
 	t.Helper()
-	daemonVersionOnce.Do(func() {
-		resp := h.docker.do(t, rawRequest{Method: "GET", Target: "/version"})
-		var v struct{ APIVersion string }
-		if err := json.Unmarshal(resp.Body, &v); err == nil {
-			daemonVersion = v.APIVersion
-		}
-	})
-	if daemonVersion == "" {
-		t.Fatal("GET /version gave no ApiVersion")
+	if h.daemon.APIVersion == "" {
+		t.Fatal("the harness has not read the daemon's API version")
 	}
-	return daemonVersion
+	return h.daemon.APIVersion
 }
 
 // daemonKnows reports whether the daemon under test reads a field added in
