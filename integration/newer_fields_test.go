@@ -5,6 +5,8 @@ package integration
 import (
 	"encoding/json"
 	netpkg "net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -261,11 +263,21 @@ func TestNewerFieldsBenign(t *testing.T) {
 	})
 }
 
-// An allow-listed annotation reaches the container (legacy mode: the plugin
-// is restarted with a data file; managed mode runs the refusals above).
+// An allow-listed annotation reaches the container: the legacy plugin is
+// restarted with a data file, the managed one reinstalled with DG_DATA_FILE.
 func TestNewerFieldsAnnotationAllowList(t *testing.T) {
 	requireImage(t)
-	restartPlugin(t, "--data", writeData(t, "guard:\n  allowed_annotations: [com.example.team, \"com.example.ci/*\"]\n"))
+	const data = "guard:\n  allowed_annotations: [com.example.team, \"com.example.ci/*\"]\n"
+	if h.mode == modeManaged {
+		p := filepath.Join(h.managed.policyDir, "annotations-data.yaml")
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Remove(p) })
+		withGuardSettings(t, "DG_DATA_FILE=/etc/dood-guard/annotations-data.yaml")
+	} else {
+		restartPlugin(t, "--data", writeData(t, data))
+	}
 	body := strings.ReplaceAll(hc(`{"Annotations":{"com.example.team":"ci","com.example.ci/job":"42"}}`), "{img}", image)
 	resp := h.docker.jsonReq(t, "POST", "/containers/create", body)
 	id := createdID(resp)
