@@ -257,6 +257,11 @@ func TestNewerFieldsBenign(t *testing.T) {
 			t.Errorf("log_martians by interface (true: on %s) exit %d, output %q (-want +got):\n%s", subnet, code, out, diff)
 		}
 	})
+	t.Run("debug-vars-in-baseline", func(t *testing.T) {
+		// Every daemon serves /debug/vars unprefixed; the baseline profile
+		// allows it (DG-API-002 refuses it under restricted).
+		libCase{name: "debug-vars", method: "GET", target: "/debug/vars", ok: 200}.run(t, "")
+	})
 	t.Run("service-no-new-privileges-and-default-modes", func(t *testing.T) {
 		libCase{name: "service", target: "/services/create",
 			body: cspec(`,"Privileges":{"NoNewPrivileges":true,"Seccomp":{"Mode":"default"},"AppArmor":{"Mode":"default"}}`)}.run(t, "")

@@ -137,3 +137,15 @@ test_create_mountpoint_still_denied if {
 	inp := fx.create({"mounts": [object.union(fx.bind_on_host("/opt/new", "/opt/new", "missing", 0), {"create_mountpoint": true})]})
 	fx.ids(inp) == {"DG-MNT-004"}
 }
+
+# --- DG-API-002: the daemon's debug endpoints ---
+
+test_debug_endpoints_refused_in_restricted if {
+	every e in ["debug.vars", "debug.pprof.index", "debug.pprof.profile", "debug.pprof.lookup"] {
+		fx.ids_restricted(fx.request("GET", e, "/debug/x", {}, {})) == {"DG-API-002"}
+	}
+}
+
+test_debug_endpoints_allowed_in_baseline if {
+	fx.decide(fx.request("GET", "debug.pprof.profile", "/debug/pprof/profile", {}, {"seconds": "1"})).allow
+}
