@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/docker/go-plugins-helpers/authorization"
+	"github.com/dood-guard/dood-guard/plugin/apiversion"
 	"github.com/dood-guard/dood-guard/plugin/config"
 	"github.com/dood-guard/dood-guard/plugin/guard"
 	"github.com/dood-guard/dood-guard/plugin/state"
@@ -28,9 +29,15 @@ type finding struct {
 }
 
 type auditReport struct {
-	Containers int       `json:"containers"`
-	Volumes    int       `json:"volumes"`
-	Findings   []finding `json:"findings"`
+	// Daemon is what the daemon said in GET /version; requests are judged
+	// under its API versions.
+	Daemon     *apiversion.Daemon `json:"daemon,omitempty"`
+	Containers int                `json:"containers"`
+	Volumes    int                `json:"volumes"`
+	Findings   []finding          `json:"findings"`
+	// Warnings name what the guard cannot see on this daemon (they do not
+	// change the exit status).
+	Warnings []string `json:"warnings"`
 }
 
 // audit lists the existing containers and volumes that the policy would
@@ -67,6 +74,11 @@ func audit(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	g.SetState(st)
+	// Judge under the daemon's API versions; a daemon that cannot be asked
+	// fails the listing below with its own error.
+	if d, err := st.DaemonVersion(ctx); err == nil {
+		g.SetDaemon(&d)
+	}
 	rep, err := runAudit(ctx, g, st, c.CgroupV1())
 	if err != nil {
 		fmt.Fprintf(stderr, "dood-guard audit: %v\n", err)
@@ -88,7 +100,13 @@ func audit(args []string, stdout, stderr io.Writer) int {
 }
 
 func runAudit(ctx context.Context, g *guard.Guard, st *state.Source, cgroupV1 bool) (auditReport, error) {
-	rep := auditReport{Findings: []finding{}}
+	rep := auditReport{Findings: []finding{}, Warnings: []string{}}
+	if d := g.Versions().Daemon; d != nil {
+		rep.Daemon = d
+		if d.GRPCUnguarded() {
+			rep.Warnings = append(rep.Warnings, grpcWarning)
+		}
+	}
 	ids, err := st.ContainerIDs(ctx)
 	if err != nil {
 		return rep, err
@@ -120,7 +138,7 @@ func runAudit(ctx context.Context, g *guard.Guard, st *state.Source, cgroupV1 bo
 		if err != nil {
 			return rep, err
 		}
-		req := authorization.Request{RequestMethod: "POST", RequestURI: "/v1.41/volumes/create",
+		req := authorization.Request{RequestMethod: "POST", RequestURI: "/volumes/create",
 			RequestHeaders: map[string]string{"Content-Type": "application/json"}, RequestBody: body}
 		if f, bad := judge(ctx, g, req, "volume", "", v.Name); bad {
 			rep.Findings = append(rep.Findings, f)
@@ -130,7 +148,10 @@ func runAudit(ctx context.Context, g *guard.Guard, st *state.Source, cgroupV1 bo
 }
 
 // asCreate turns an inspect answer into the create request that would make
-// that container: its Config with its HostConfig, as the CLI sends them.
+// that container: its Config with its HostConfig, as the CLI sends them,
+// without a version prefix: the inspect answer was given in the daemon's
+// newest version, and the create is read under the same one (the daemon's,
+// once learned; otherwise the newest the guard knows).
 // Inspect shows the effective cgroup namespace mode; on cgroup v1 hosts
 // "host" is the daemon's default, which a create that names no mode gets
 // too, so it is judged as not given.
@@ -158,7 +179,7 @@ func asCreate(raw []byte, cgroupV1 bool) (string, authorization.Request, error) 
 	name := strings.TrimPrefix(c.Name, "/")
 	return name, authorization.Request{
 		RequestMethod:  "POST",
-		RequestURI:     "/v1.41/containers/create?name=" + url.QueryEscape(name),
+		RequestURI:     "/containers/create?name=" + url.QueryEscape(name),
 		RequestHeaders: map[string]string{"Content-Type": "application/json"},
 		RequestBody:    b,
 	}, nil
@@ -174,6 +195,9 @@ func judge(ctx context.Context, g *guard.Guard, req authorization.Request, kind,
 }
 
 func printAudit(w io.Writer, rep auditReport) {
+	for _, m := range rep.Warnings {
+		fmt.Fprintf(w, "WARNING: %s\n\n", m)
+	}
 	fmt.Fprintf(w, "%d containers and %d volumes checked; %d would be refused by the current policy.\n", rep.Containers, rep.Volumes, len(rep.Findings))
 	if len(rep.Findings) == 0 {
 		return

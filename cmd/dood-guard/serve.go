@@ -132,7 +132,9 @@ func runServe(c config.Config, sc stateConfig, log *logrus.Logger) error {
 		return err
 	}
 	g.SetState(st)
-	go watchState(ctx, st, log, func() { logAudit(ctx, g, st, c.CgroupV1(), log) })
+	go watchState(ctx, st, log,
+		func() { learnDaemon(ctx, g, st, log) },
+		func() { logAudit(ctx, g, st, c.CgroupV1(), log) })
 	l, err := listen(c.Socket)
 	if err != nil {
 		return err
@@ -142,7 +144,8 @@ func runServe(c config.Config, sc stateConfig, log *logrus.Logger) error {
 
 	errc := make(chan error, 1)
 	go func() { errc <- g.Serve(l) }()
-	log.WithFields(logrus.Fields{logfields.Socket: c.Socket, logfields.Policy: src.Origin, logfields.Version: version}).Info("dood-guard serving")
+	log.WithFields(logrus.Fields{logfields.Socket: c.Socket, logfields.Policy: src.Origin, logfields.Version: version}).
+		WithFields(versionFields(g.Versions())).Info("dood-guard serving")
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down")

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/docker/go-plugins-helpers/authorization"
+	"github.com/dood-guard/dood-guard/plugin/apiversion"
 	"github.com/dood-guard/dood-guard/plugin/engine"
 )
 
@@ -22,15 +23,17 @@ import (
 // memoSize bounds the outcomes remembered per policy load.
 const memoSize = 4096
 
-// loaded is a policy with the outcomes remembered for it: swapping the
-// policy drops them in the same step.
+// loaded is a policy, the API versions requests are read under, and the
+// outcomes remembered for both: swapping either drops them in the same step
+// (an unprefixed request's version is not in its bytes).
 type loaded struct {
-	engine *engine.Engine
-	memo   *memo // nil when the policy is not deterministic
+	engine   *engine.Engine
+	versions apiversion.Versions
+	memo     *memo // nil when the policy is not deterministic
 }
 
-func newLoaded(e *engine.Engine) *loaded {
-	l := &loaded{engine: e}
+func newLoaded(e *engine.Engine, v apiversion.Versions) *loaded {
+	l := &loaded{engine: e, versions: v}
 	if e != nil && e.Deterministic() {
 		l.memo = newMemo(memoSize)
 	}

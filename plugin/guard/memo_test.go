@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/docker/go-plugins-helpers/authorization"
+	"github.com/dood-guard/dood-guard/plugin/apiversion"
 	"github.com/dood-guard/dood-guard/plugin/engine"
 	"github.com/dood-guard/dood-guard/plugin/normalize"
 	"github.com/google/go-cmp/cmp"
@@ -19,7 +20,7 @@ import (
 func unmemoised(g *Guard) *Guard {
 	u := New(g.opts, nil)
 	u.decisions = g.decisions
-	u.policy.Store(&loaded{engine: g.policy.Load().engine})
+	u.policy.Store(&loaded{engine: g.policy.Load().engine, versions: g.policy.Load().versions})
 	return u
 }
 
@@ -216,7 +217,7 @@ decision := {"allow": time.now_ns() > 0, "violations": []}`}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if newLoaded(e).memo != nil {
+	if newLoaded(e, apiversion.Resolve("", nil)).memo != nil {
 		t.Error("a policy reading the clock has its outcomes remembered")
 	}
 }

@@ -17,6 +17,14 @@ const (
 	Policy     = "policy" // where the policy came from
 	Socket     = "socket"
 	Version    = "version"
+
+	// The daemon in front of the guard (GET /version) and the API version
+	// of requests without a /vX.Y prefix (plugin/apiversion).
+	DaemonVersion           = "daemon_version"
+	DaemonAPIVersion        = "daemon_api_version"
+	DaemonMinAPIVersion     = "daemon_min_api_version"
+	DefaultAPIVersion       = "default_api_version"
+	DefaultAPIVersionSource = "default_api_version_source" // flag | daemon | assumed
 )
 
 // Decision values.

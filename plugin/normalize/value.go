@@ -493,7 +493,7 @@ var keyTerms = func() map[string]*ast.Term {
 		}
 	}
 	for _, s := range []string{
-		"phase", "user", "auth_method", "method", "path", "api_version", "api_version_given", "endpoint",
+		"phase", "user", "auth_method", "method", "path", "api_version", "api_version_given", "api_version_supported", "endpoint",
 		"params", "query", "body", "facts", "HostConfig", "NetworkingConfig",
 		// facts
 		"value", "privileged", "mounts", "volumes_from", "capabilities", "add", "drop", "namespaces",
