@@ -309,6 +309,8 @@ func TestLibraryRestricted(t *testing.T) {
 		{name: "DG-BUILD-002/buildkit-build", target: api + "/build?version=2&remote=client-session&session=x", rule: "DG-BUILD-002"},
 		{name: "DG-PLUGIN-005/plugin-disable", target: api + "/plugins/dg-it-evil-plugin/disable", rule: "DG-PLUGIN-005"},
 		{name: "DG-SWARM-002/swarm-init", target: api + "/swarm/init", body: `{"ListenAddr":"127.0.0.1:2377"}`, rule: "DG-SWARM-002"},
+		{name: "DG-API-002/debug-vars", method: "GET", target: "/debug/vars", rule: "DG-API-002"},
+		{name: "DG-API-002/debug-pprof-profile", method: "GET", target: "/debug/pprof/profile?seconds=1", rule: "DG-API-002"},
 	})
 	deleteQuietly(api + "/volumes/dg-it-lib-cache")
 	deleteQuietly(api + "/images/dg-it-lib-build?force=1")

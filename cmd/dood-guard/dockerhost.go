@@ -43,10 +43,12 @@ func (sc stateConfig) source(host normalize.Options) (*state.Source, error) {
 // watchState keeps the state cache fresh from the daemon's events. The
 // daemon starts after its authorization plugin, so this never blocks
 // start-up: it connects when the daemon is up, logs once when it does, and
-// then runs onceUp in the background.
-func watchState(ctx context.Context, s *state.Source, log logrus.FieldLogger, onceUp func()) {
+// then runs onceUp in the background. Every (re)connection runs connected
+// first: the daemon behind the socket may have been restarted or upgraded.
+func watchState(ctx context.Context, s *state.Source, log logrus.FieldLogger, connected, onceUp func()) {
 	first := true
 	s.Watch(ctx, func() {
+		connected()
 		if first {
 			first = false
 			log.WithField(logfields.DockerHost, s.Host()).Info("following the daemon's events for state lookups")

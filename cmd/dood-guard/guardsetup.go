@@ -96,7 +96,9 @@ func startGuard(ctx context.Context, s guardSetup, log *logrus.Logger) (*running
 	decisions, closeDecisions := decisionLog(c, log)
 	g.SetDecisionLog(decisions)
 	g.SetState(st)
-	go watchState(ctx, st, log, func() { logAudit(ctx, g, st, c.CgroupV1(), log) })
+	go watchState(ctx, st, log,
+		func() { learnDaemon(ctx, g, st, log) },
+		func() { logAudit(ctx, g, st, c.CgroupV1(), log) })
 	go reloadOnHUP(ctx, r)
 	if c.Watch {
 		go watchPolicy(ctx, c, r, log)

@@ -130,7 +130,7 @@ func runServe(s guardSetup, log *logrus.Logger) error {
 	errc := make(chan error, 1)
 	go func() { errc <- g.Serve(l) }()
 	log.WithFields(logrus.Fields{logfields.Socket: socket, logfields.Policy: g.Policy.Origin, logfields.Version: version,
-		logfields.Enforcement: s.Config.Enforcement}).Info("dood-guard serving")
+		logfields.Enforcement: s.Config.Enforcement}).WithFields(versionFields(g.Versions())).Info("dood-guard serving")
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down")

@@ -146,8 +146,9 @@ reasons(c) := concat("; ", hazards(c))
 # description: >-
 #   Refuses a container that mounts, by name, an existing volume of the local
 #   driver whose options bind a host path or mount a host device or
-#   filesystem (judged as DG-MNT-002 judges them). An existing volume is used
-#   with the options it was created with, whatever the request says.
+#   filesystem (judged as DG-MNT-002 judges them), with or without a
+#   VolumeOptions.Subpath into it. An existing volume is used with the
+#   options it was created with, whatever the request says.
 # custom:
 #   id: DG-STATE-002
 #   endpoints: container create, legacy container start
@@ -162,8 +163,15 @@ reasons(c) := concat("; ", hazards(c))
 violation contains {"id": "DG-STATE-002", "msg": msg, "path": p} if {
 	some [name, p] in named_volumes
 	reason := host_volume(name)
-	msg := sprintf("existing volume %s is a host mount and is not allowed: %s", [name, reason])
+	note := concat("", [subpath_note(m) | some m in input.facts.mounts; m.type == "volume"; m.source == name; m.path == p])
+	msg := sprintf("existing volume %s%s is a host mount and is not allowed: %s", [name, note, reason])
 }
+
+# A Subpath (API 1.45) mounts a directory inside the volume: inside a host
+# bind, that is a host directory below the bound one.
+subpath_note(m) := sprintf(" (Subpath %s)", [m.subpath]) if {
+	object.get(m, "subpath", "") != ""
+} else := ""
 
 # METADATA
 # title: Volumes from a dangerous container

@@ -279,3 +279,21 @@ test_update_restart_policy_restricted if {
 	contains(v[0], "(DG-MNT-007)")
 	fx.ids_restricted(update_of("no", job)) == set() with data.guard.allowed_bind_paths as ["/srv/ci/workspace"]
 }
+
+# A Subpath (API 1.45) into a host-bind volume is a host directory below the
+# bound one: refused like the volume; into an ordinary volume, allowed.
+subpath_volume(name, sub) := create_with(
+	{"mounts": [{
+		"type": "volume", "source": name, "target": "/data", "read_only": false,
+		"driver": "local", "driver_options": {}, "path": "HostConfig.Mounts[0]", "subpath": sub,
+	}]},
+	{},
+)
+
+test_subpath_into_host_bind_volume_denied if {
+	fx.violations(subpath_volume("hostroot", "etc"), "DG-STATE-002") == {["existing volume hostroot (Subpath etc) is a host mount and is not allowed: local volume with o=bind is not allowed: it bind-mounts host path /; bind a project directory instead", "HostConfig.Mounts[0]"]}
+}
+
+test_subpath_into_ordinary_volume_allowed if {
+	ids(subpath_volume("cache", "sub/dir")) == set()
+}
