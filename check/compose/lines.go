@@ -39,6 +39,15 @@ func readLines(files []string) (fileLines, error) {
 	return fl, nil
 }
 
+// sameOrder are the service keys whose list items become the request
+// field's items in the same order.
+var sameOrder = map[string]bool{
+	"cap_add": true, "cap_drop": true, "security_opt": true, "device_cgroup_rules": true,
+	"volumes_from": true, "dns": true, "dns_search": true, "group_add": true,
+}
+
+var leadingIndex = regexp.MustCompile(`^\[\d+\]`)
+
 var indexed = regexp.MustCompile(`^([^\[]+)\[(\d+)\]$`)
 
 // locate finds path (mapping keys, "key[i]" for a sequence item; a key may
@@ -117,6 +126,10 @@ func serviceKey(origins map[string]string, field string) []string {
 	}
 	for k := field; k != ""; {
 		if key, ok := origins[k]; ok {
+			// A list passed through in order: the item itself.
+			if m := leadingIndex.FindString(field[len(k):]); m != "" && sameOrder[key] {
+				return []string{key + m}
+			}
 			return []string{key}
 		}
 		i := strings.LastIndexAny(k, ".[")
