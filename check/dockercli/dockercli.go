@@ -19,6 +19,7 @@ import (
 	"github.com/docker/cli/cli/command/commands"
 	cliflags "github.com/docker/cli/cli/flags"
 	"github.com/dood-guard/dood-guard/check/capture"
+	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -75,6 +76,12 @@ func Run(ctx context.Context, args []string, apiVersion string) (Result, error) 
 	// A terminal is what `-it` lines are written for; without one the CLI
 	// refuses them before it builds the request.
 	dockerCLI.In().SetIsTerminal(true)
+
+	// docker/cli logs through logrus's standard logger, e.g. that waiting
+	// for the container failed, which the endpoint makes it do on purpose.
+	out := logrus.StandardLogger().Out
+	logrus.SetOutput(io.Discard)
+	defer logrus.SetOutput(out)
 
 	root := newRoot(dockerCLI)
 	root.SetArgs(args)
