@@ -19,7 +19,7 @@ import (
 func volumes(p *types.Project, s types.ServiceConfig, origin func(field, key string)) ([]string, []mount.Mount, error) {
 	type entry struct {
 		m   mount.Mount
-		v   *types.ServiceVolumeConfig
+		v   *types.ServiceVolumeConfig // nil for secrets and configs
 		key string
 	}
 	var order []string
@@ -65,7 +65,9 @@ func volumes(p *types.Project, s types.ServiceConfig, origin func(field, key str
 		if err != nil {
 			return nil, nil, err
 		}
-		add(entry{m, &v, fmt.Sprintf("secrets[%d]", i)}, false)
+		// Compose looks the target up among the service's volumes to
+		// choose Binds; a secret's is never there, so it goes in Mounts.
+		add(entry{m, nil, fmt.Sprintf("secrets[%d]", i)}, false)
 	}
 	for i, c := range s.Configs {
 		target := c.Target
@@ -86,21 +88,22 @@ func volumes(p *types.Project, s types.ServiceConfig, origin func(field, key str
 		if err != nil {
 			return nil, nil, err
 		}
-		add(entry{m, &v, fmt.Sprintf("configs[%d]", i)}, false)
+		add(entry{m, nil, fmt.Sprintf("configs[%d]", i)}, false)
 	}
 
 	var binds []string
 	var mounts []mount.Mount
 	for _, t := range order {
 		e := byTarget[t]
-		switch e.m.Type {
-		case mount.TypeBind:
+		switch {
+		case e.v == nil:
+		case e.m.Type == mount.TypeBind:
 			if !bindNeedsMountAPI(e.v.Bind) {
 				origin(fmt.Sprintf("HostConfig.Binds[%d]", len(binds)), e.key)
 				binds = append(binds, bindString(e.m.Source, e.v))
 				continue
 			}
-		case mount.TypeVolume:
+		case e.m.Type == mount.TypeVolume:
 			if vol, ok := projectVolume(p, e.m.Source); ok && !volumeNeedsMountAPI(e.v.Volume) {
 				origin(fmt.Sprintf("HostConfig.Binds[%d]", len(binds)), e.key)
 				binds = append(binds, bindString(vol.Name, e.v))
