@@ -83,17 +83,23 @@ func Run(ctx context.Context, args []string, apiVersion string) (Result, error) 
 	logrus.SetOutput(io.Discard)
 	defer logrus.SetOutput(out)
 
-	root := newRoot(dockerCLI)
-	root.SetArgs(args)
-	target, _, err := root.Traverse(args)
-	if err != nil || target == root {
+	// Which command the line runs, found on a root of its own: traversing
+	// parses the global flags, which may be given only once per root.
+	probe := newRoot(dockerCLI)
+	target, _, err := probe.Traverse(args)
+	if err != nil || target == probe {
 		return Result{}, fmt.Errorf("%w: want a docker run, create or service create command line, got %q", ErrUsage, strings.Join(args, " "))
 	}
 	path := strings.TrimPrefix(target.CommandPath(), "docker ")
 	if !judged[path] {
 		return Result{}, fmt.Errorf("%w: docker %s makes no create request; check judges docker run, create and service create", ErrUsage, path)
 	}
-	runErr := root.ExecuteContext(ctx)
+	root := newRoot(dockerCLI)
+	root.SetArgs(args)
+	executed, runErr := root.ExecuteContextC(ctx)
+	if executed != nil {
+		target = executed
+	}
 	res := Result{Command: path, Creates: srv.Creates(), Changed: map[string]bool{}}
 	target.Flags().Visit(func(f *pflag.Flag) { res.Changed[f.Name] = true })
 	if len(res.Creates) > 0 {

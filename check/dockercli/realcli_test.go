@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/netip"
 	"os/exec"
+	"sort"
 	"strings"
 	"testing"
 
@@ -83,7 +84,16 @@ func decode(t *testing.T, r capture.Request) any {
 	var v any
 	switch r.Path() {
 	case "/containers/create":
-		v = &container.CreateRequest{}
+		c := &container.CreateRequest{}
+		if err := json.Unmarshal(r.Body, c); err != nil {
+			t.Fatalf("%s: %v", r.Body, err)
+		}
+		// docker/cli builds Binds by walking a map of the -v values, so
+		// their order varies from run to run in both clients.
+		if c.HostConfig != nil {
+			sort.Strings(c.HostConfig.Binds)
+		}
+		return c
 	case "/services/create":
 		v = &swarm.ServiceSpec{}
 	default:
