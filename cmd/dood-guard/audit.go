@@ -46,8 +46,8 @@ func audit(args []string, stdout, stderr io.Writer) int {
 	stateFlags(fs, &sc)
 	asJSON := fs.Bool("json", false, "print the findings as JSON")
 	timeout := fs.Duration("timeout", time.Minute, "give up after this long")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, done := parseArgs(fs, args, 0); done {
+		return code
 	}
 	if !validConfig("audit", &c, stderr) {
 		return 2

@@ -55,9 +55,9 @@ func checkCmd(args []string, stdout, stderr io.Writer) int {
 	for rest := own; ; {
 		if err := fs.Parse(rest); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				return 0
+				return exitOK
 			}
-			return 2
+			return exitUsage
 		}
 		if fs.NArg() == 0 {
 			break
@@ -65,22 +65,22 @@ func checkCmd(args []string, stdout, stderr io.Writer) int {
 		files, rest = append(files, fs.Arg(0)), fs.Args()[1:]
 	}
 	if !validConfig("check", &c, stderr) {
-		return 2
+		return exitUsage
 	}
 	if !slices.Contains([]string{"text", "json", "sarif"}, *format) {
 		fmt.Fprintf(stderr, "dood-guard check: --format %q: want text, json or sarif\n", *format)
-		return 2
+		return exitUsage
 	}
 	switch {
 	case dashes >= 0 && len(files) > 0:
 		fmt.Fprintf(stderr, "dood-guard check: give either compose files or -- and a docker command line, not both (stray %q)\n", files[0])
-		return 2
+		return exitUsage
 	case dashes >= 0 && len(cmdline) == 0:
 		fmt.Fprintln(stderr, "dood-guard check: no docker command line after --")
-		return 2
+		return exitUsage
 	case dashes < 0 && len(files) == 0:
 		fs.Usage()
-		return 2
+		return exitUsage
 	}
 
 	ctx := context.Background()
@@ -89,19 +89,19 @@ func checkCmd(args []string, stdout, stderr io.Writer) int {
 	g, err := checkGuard(ctx, c, hostRootGiven)
 	if err != nil {
 		fmt.Fprintf(stderr, "dood-guard check: %v\n", err)
-		return 1
+		return exitError
 	}
 	checker, err := check.New(g)
 	if err != nil {
 		fmt.Fprintf(stderr, "dood-guard check: %v\n", err)
-		return 1
+		return exitError
 	}
 	var items []check.Item
 	if dashes >= 0 {
 		items, err = check.FromCommandLine(ctx, cmdline, *apiVersion)
 		if errors.Is(err, dockercli.ErrUsage) {
 			fmt.Fprintf(stderr, "dood-guard check: %v\n", err)
-			return 2
+			return exitUsage
 		}
 	} else {
 		copts.APIVersion = *apiVersion
@@ -109,7 +109,7 @@ func checkCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "dood-guard check: %v\n", err)
-		return 1
+		return exitError
 	}
 	rep := checker.Judge(ctx, items)
 	switch *format {
@@ -124,12 +124,12 @@ func checkCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "dood-guard check: %v\n", err)
-		return 1
+		return exitError
 	}
 	if rep.Refused() {
-		return 3
+		return exitFound
 	}
-	return 0
+	return exitOK
 }
 
 // checkGuard is serve's pipeline and policy without a daemon. Bind sources

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -59,4 +60,31 @@ func validConfig(cmd string, c *config.Config, stderr io.Writer) bool {
 		return false
 	}
 	return true
+}
+
+// Exit codes every command uses (documented in the usage text and README).
+const (
+	exitOK    = 0 // done, nothing found
+	exitError = 1 // could not do it
+	exitUsage = 2 // bad flags, arguments or configuration
+	exitFound = 3 // done, and something was refused or found
+)
+
+// parseArgs parses args with fs and checks the number of positional
+// arguments against maxArgs (-1: any number). done is true when the
+// command should exit now with code: -h and --help print the usage and exit
+// 0; a bad flag or a stray argument is a usage error (2).
+func parseArgs(fs *flag.FlagSet, args []string, maxArgs int) (code int, done bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK, true
+		}
+		return exitUsage, true
+	}
+	if maxArgs >= 0 && fs.NArg() > maxArgs {
+		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), fs.Arg(maxArgs))
+		fs.Usage()
+		return exitUsage, true
+	}
+	return exitOK, false
 }

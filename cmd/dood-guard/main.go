@@ -24,7 +24,16 @@ commands:
   check     judge a docker run/create/service create line or compose files before they reach a daemon (exit 3 when refused)
   version   print version, commit and OPA version
 
-Run 'dood-guard <command> -h' for the flags of a command.
+  help      print this text
+
+Run 'dood-guard <command> -h' for the flags of a command. Rule
+directories are given as --rules DIR to every command that loads policy.
+
+exit codes (every command):
+  0  done; nothing refused or found
+  1  error: could not do what was asked
+  2  usage: unknown command, bad flag, stray argument, invalid configuration
+  3  done, and something was refused or found (eval denied, audit findings, check refusals)
 `
 
 func main() {
@@ -48,8 +57,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "check":
 		return checkCmd(args[1:], stdout, stderr)
 	case "version":
+		fs := newFlagSet("version", stderr)
+		if code, done := parseArgs(fs, args[1:], 0); done {
+			return code
+		}
 		printVersion(stdout)
-		return 0
+		return exitOK
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

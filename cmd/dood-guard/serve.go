@@ -30,8 +30,8 @@ func serve(args []string, stderr io.Writer) int {
 	policyFlags(fs, &c)
 	var sc stateConfig
 	stateFlags(fs, &sc)
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, done := parseArgs(fs, args, 0); done {
+		return code
 	}
 	if !configureFromEnv(fs, stderr) {
 		return 2
