@@ -315,6 +315,9 @@ func resources(s types.ServiceConfig) container.Resources {
 	sort.Strings(names)
 	for _, n := range names {
 		u := s.Ulimits[n]
+		if u == nil {
+			continue
+		}
 		if u.Single != 0 {
 			r.Ulimits = append(r.Ulimits, &container.Ulimit{Name: n, Soft: int64(u.Single), Hard: int64(u.Single)})
 		} else {

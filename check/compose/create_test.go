@@ -190,3 +190,24 @@ volumes:
 		t.Errorf("volume and network creates: %v", others)
 	}
 }
+
+// A compose file in a pull request is hostile input: whatever compose-go
+// accepts maps to requests without a panic.
+func FuzzItems(f *testing.F) {
+	for _, p := range []string{"portainer/docker-compose.yaml", "netdata/compose.yaml", "ci-socket/compose.yaml", "nginx-golang-postgres/compose.yaml"} {
+		b, err := os.ReadFile(filepath.Join("..", "testdata", "compose", p))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte("services:\n  a:\n    image: x\n    ulimits:\n      nofile:\n    network_mode: service:b\n    volumes_from: [\"container:\"]\n  b:\n    image: y\n    security_opt: [\"seccomp=/nonexistent\"]\n"))
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		dir := t.TempDir()
+		file := filepath.Join(dir, "compose.yaml")
+		if err := os.WriteFile(file, doc, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, _ = Items(context.Background(), []string{file}, Options{ProjectName: "fuzz"})
+	})
+}
