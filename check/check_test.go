@@ -117,7 +117,7 @@ func TestCommandLinesFromCIDocs(t *testing.T) {
 	c := newChecker(t)
 	for _, tc := range commandLines {
 		t.Run(tc.name, func(t *testing.T) {
-			items, err := check.FromCommandLine(context.Background(), strings.Fields(tc.line), "1.47")
+			items, err := check.FromCommandLine(context.Background(), strings.Fields(tc.line), "1.47", check.Location{})
 			if err != nil {
 				t.Fatalf("%s (from %s): %v", tc.line, tc.source, err)
 			}

@@ -9,9 +9,10 @@ import (
 
 // FromCommandLine turns a docker command line into the create requests
 // docker/cli sends for it (check/dockercli), each locating its fields by the
-// flags that set them. apiVersion is the version the stand-in daemon
-// speaks, which the CLI negotiates down to.
-func FromCommandLine(ctx context.Context, args []string, apiVersion string) ([]Item, error) {
+// flags that set them, in the file and line at (where the line was written,
+// e.g. a CI file; zero when unknown). apiVersion is the version the
+// stand-in daemon speaks, which the CLI negotiates down to.
+func FromCommandLine(ctx context.Context, args []string, apiVersion string, at Location) ([]Item, error) {
 	res, err := dockercli.Run(ctx, args, apiVersion)
 	if err != nil {
 		return nil, err
@@ -31,7 +32,9 @@ func FromCommandLine(ctx context.Context, args []string, apiVersion string) ([]I
 			URI:    r.URI,
 			Body:   r.Body,
 			Locate: func(path string) Location {
-				return Location{Flags: flagsFor(table, path, res.Changed)}
+				l := at
+				l.Flags = flagsFor(table, path, res.Changed)
+				return l
 			},
 		})
 	}

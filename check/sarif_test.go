@@ -44,7 +44,7 @@ func TestSARIFValidatesAgainstSchema(t *testing.T) {
 	sch := sarifSchema(t)
 	c := newChecker(t)
 	ctx := context.Background()
-	cli, err := check.FromCommandLine(ctx, strings.Fields("docker run --privileged -v /var/run/docker.sock:/var/run/docker.sock busybox"), "1.47")
+	cli, err := check.FromCommandLine(ctx, strings.Fields("docker run --privileged -v /var/run/docker.sock:/var/run/docker.sock busybox"), "1.47", check.Location{File: ".gitlab-ci.yml", Line: 12})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/dood-guard/dood-guard/check"
 	"github.com/dood-guard/dood-guard/check/compose"
@@ -41,6 +43,7 @@ func checkCmd(args []string, stdout, stderr io.Writer) int {
 	policyFlags(fs, &c)
 	format := fs.String("format", "text", "output format: text, json or sarif")
 	apiVersion := fs.String("api-version", client.MaxAPIVersion, "API version the daemon is taken to speak; the docker CLI negotiates down to it")
+	source := fs.String("source", "", "FILE[:LINE] where the docker command line is written (a CI file), for locations in the output")
 	var copts compose.Options
 	fs.StringVar(&copts.ProjectName, "project-name", "", "compose project name (default: as docker compose chooses it)")
 	fs.Var((*multiFlag)(&copts.Profiles), "compose-profile", "compose profile to enable (repeatable)")
@@ -72,6 +75,9 @@ func checkCmd(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	switch {
+	case *source != "" && dashes < 0:
+		fmt.Fprintln(stderr, "dood-guard check: --source locates a docker command line; compose files locate themselves")
+		return exitUsage
 	case dashes >= 0 && len(files) > 0:
 		fmt.Fprintf(stderr, "dood-guard check: give either compose files or -- and a docker command line, not both (stray %q)\n", files[0])
 		return exitUsage
@@ -98,7 +104,7 @@ func checkCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	var items []check.Item
 	if dashes >= 0 {
-		items, err = check.FromCommandLine(ctx, cmdline, *apiVersion)
+		items, err = check.FromCommandLine(ctx, cmdline, *apiVersion, sourceLocation(*source))
 		if errors.Is(err, dockercli.ErrUsage) {
 			fmt.Fprintf(stderr, "dood-guard check: %v\n", err)
 			return exitUsage
@@ -158,4 +164,17 @@ func checkGuard(ctx context.Context, c config.Config, resolve bool) (*guard.Guar
 	g := guard.New(guard.Options{DefaultAPIVersion: c.DefaultAPIVersion, AllowUnknownRoutes: c.AllowUnknownRoutes, Normalize: nopts}, log)
 	g.SetEngine(e)
 	return g, nil
+}
+
+// sourceLocation reads --source FILE[:LINE].
+func sourceLocation(s string) check.Location {
+	if s == "" {
+		return check.Location{}
+	}
+	if i := strings.LastIndex(s, ":"); i > 0 {
+		if n, err := strconv.Atoi(s[i+1:]); err == nil && n > 0 {
+			return check.Location{File: s[:i], Line: n}
+		}
+	}
+	return check.Location{File: s}
 }
