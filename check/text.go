@@ -39,8 +39,12 @@ func WriteText(w io.Writer, rep Report) error {
 			fmt.Fprintln(w)
 		}
 	}
-	_, err := fmt.Fprintf(w, "%d requests checked: %d refused, %d need the daemon, %d allowed.\n",
-		len(rep.Results), refused, needs, len(rep.Results)-refused-needs)
+	noun := "requests"
+	if len(rep.Results) == 1 {
+		noun = "request"
+	}
+	_, err := fmt.Fprintf(w, "%d %s checked: %d refused, %d need the daemon, %d allowed.\n",
+		len(rep.Results), noun, refused, needs, len(rep.Results)-refused-needs)
 	return err
 }
 
