@@ -16,6 +16,7 @@ import (
 	"github.com/dood-guard/dood-guard/plugin/engine"
 	"github.com/dood-guard/dood-guard/plugin/guard"
 	"github.com/dood-guard/dood-guard/plugin/logfields"
+	"github.com/dood-guard/dood-guard/plugin/normalize"
 	"github.com/dood-guard/dood-guard/plugin/policy"
 	"github.com/sirupsen/logrus"
 )
@@ -39,7 +40,7 @@ func serve(args []string, stderr io.Writer) int {
 	if !validConfig("serve", &c, stderr) {
 		return 2
 	}
-	if _, err := sc.source(); err != nil {
+	if _, err := sc.source(normalize.Options{}); err != nil {
 		fmt.Fprintf(stderr, "dood-guard serve: invalid configuration:\n%v\n", err)
 		return 2
 	}
@@ -127,7 +128,11 @@ func runServe(c config.Config, sc stateConfig, log *logrus.Logger) error {
 	decisions, closeDecisions := decisionLog(c, log)
 	defer closeDecisions()
 	g.SetDecisionLog(decisions)
-	st, err := sc.source()
+	nopts, err := normalizeOptions(c)
+	if err != nil {
+		return err
+	}
+	st, err := sc.source(nopts)
 	if err != nil {
 		return err
 	}
