@@ -145,6 +145,9 @@ var composeProjects = []struct {
 		"service netdata DG-SEC-002 compose.yaml:14"}},
 	{"Jenkins with a privileged docker:dind", "jenkins-dind/docker-compose.yaml",
 		[]string{"service docker DG-PRIV-001 docker-compose.yaml:22"}},
+	{"a project volume binding the host root, mounted by name", "host-volume/compose.yaml", []string{
+		"service app DG-STATE-002 compose.yaml:8",
+		"volume hostroot DG-MNT-002 compose.yaml:11"}},
 	{"extends, .env interpolation, use_api_socket, external volume", "ci-socket/compose.yaml", []string{
 		"service shared needs volume external-cache",
 		"service sidecar DG-MNT-001 compose.yaml:16",
