@@ -29,6 +29,10 @@ func TestCommandLineConvention(t *testing.T) {
 		{"audit stray argument", []string{"audit", "containers"}, exitUsage, `unexpected argument "containers"`},
 		{"test -h", []string{"test", "-h"}, exitOK, "--rules DIR"},
 		{"test bad profile", []string{"test", "--profile", "lax"}, exitUsage, "invalid configuration"},
+		{"check -h", []string{"check", "-h"}, exitOK, "-format"},
+		{"check with nothing to check", []string{"check"}, exitUsage, "usage: dood-guard check"},
+		{"check compose files and a command line", []string{"check", "a.yaml", "--", "docker", "run", "busybox"}, exitUsage, `stray "a.yaml"`},
+		{"check unknown flag", []string{"check", "--no-such-flag", "a.yaml"}, exitUsage, "flag provided but not defined"},
 		{"version -h", []string{"version", "-h"}, exitOK, ""},
 		{"version stray argument", []string{"version", "now"}, exitUsage, `unexpected argument "now"`},
 	}

@@ -1,27 +1,12 @@
 package normalize
 
 import (
-	"bytes"
 	"encoding/json"
 	"path"
 	"testing"
 
-	"github.com/docker/docker/pkg/sysinfo"
-	"github.com/docker/docker/runconfig"
 	"github.com/dood-guard/dood-guard/plugin/decode"
 )
-
-// dockerdDecode is the reference reading of a create body: dockerd 20.10's
-// own decoder (runconfig.ContainerDecoder, what POST /containers/create
-// calls), from the module source, independent of plugin/decode. A body it
-// refuses is refused by the daemon too.
-func dockerdDecode(body []byte) (*dockerHostConfig, bool) {
-	_, hc, _, err := runconfig.ContainerDecoder{GetSysInfo: func() *sysinfo.SysInfo { return &sysinfo.SysInfo{} }}.DecodeConfig(bytes.NewReader(body))
-	if err != nil || hc == nil {
-		return nil, false
-	}
-	return hc, true
-}
 
 // FuzzCreateFacts feeds hostile create bodies through decode and normalize.
 // Besides never panicking, the facts must show everything dockerd's own
@@ -54,7 +39,7 @@ func FuzzCreateFacts(f *testing.F) {
 		if _, err := json.Marshal(in); err != nil {
 			t.Fatalf("input does not encode: %v", err)
 		}
-		hc, ok := dockerdDecode(body)
+		hc, ok := dockerdDecode(t, body)
 		if !ok {
 			return // the daemon refuses it
 		}
@@ -77,7 +62,7 @@ func FuzzCreateFacts(f *testing.F) {
 			}
 		}
 		for _, m := range hc.Mounts {
-			if string(m.Type) == "bind" && !sources[path.Clean(m.Source)] {
+			if m.Type == "bind" && !sources[path.Clean(m.Source)] {
 				t.Fatalf("bind mount %q not in facts %v", m.Source, sources)
 			}
 		}
