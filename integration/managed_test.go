@@ -53,10 +53,10 @@ func itMode() (string, error) {
 	switch m := os.Getenv("DG_IT_MODE"); m {
 	case "", modeLegacy:
 		return modeLegacy, nil
-	case modeManaged:
+	case modeManaged, modeFront:
 		return m, nil
 	default:
-		return "", fmt.Errorf("DG_IT_MODE=%q: want legacy or managed", m)
+		return "", fmt.Errorf("DG_IT_MODE=%q: want legacy, managed or front", m)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/docker/go-plugins-helpers/authorization"
 	"github.com/dood-guard/dood-guard/plugin/config"
+	"github.com/dood-guard/dood-guard/plugin/front"
 	"github.com/dood-guard/dood-guard/plugin/guard"
 	"github.com/dood-guard/dood-guard/plugin/state"
 	"github.com/dood-guard/dood-guard/plugin/verdict"
@@ -38,6 +39,9 @@ type auditReport struct {
 	Containers  int       `json:"containers"`
 	Volumes     int       `json:"volumes"`
 	Findings    []finding `json:"findings"`
+	// Fronts are the socket fronts recorded on this host (dood-guard
+	// proxy), whether still running or not.
+	Fronts []front.Info `json:"fronts"`
 }
 
 // audit lists the existing containers and volumes that the policy would
@@ -53,6 +57,7 @@ func audit(args []string, stdout, stderr io.Writer) int {
 	stateFlags(fs, &sc)
 	asJSON := fs.Bool("json", false, "print the findings as JSON")
 	timeout := fs.Duration("timeout", time.Minute, "give up after this long")
+	frontsDir := fs.String("fronts-dir", front.DefaultDir, "where socket fronts (dood-guard proxy) record themselves")
 	if code, done := parseArgs(fs, args, 0); done {
 		return code
 	}
@@ -78,6 +83,12 @@ func audit(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "dood-guard audit: %v\n", err)
 		return 1
+	}
+	if rep.Fronts, err = front.List(*frontsDir); err != nil {
+		fmt.Fprintf(stderr, "dood-guard audit: reading the socket fronts: %v\n", err)
+	}
+	if rep.Fronts == nil {
+		rep.Fronts = []front.Info{}
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -185,6 +196,7 @@ func judge(ctx context.Context, g *guard.Guard, req authorization.Request, kind,
 }
 
 func printAudit(w io.Writer, rep auditReport) {
+	printFronts(w, rep.Fronts)
 	if len(rep.DryRunRules) > 0 {
 		fmt.Fprintf(w, "DRY-RUN rules (data.guard.enforcement; listed, not yet refused): %s\n", strings.Join(rep.DryRunRules, ","))
 	}
@@ -217,6 +229,28 @@ func printAudit(w io.Writer, rep auditReport) {
 			fmt.Fprintf(w, "  %s%s\n", verdict.Message([]verdict.Violation{v}), dry)
 		}
 	}
+}
+
+// printFronts lists the socket fronts: a client of a front is guarded by
+// it; a client of the daemon's own socket is not, unless a plugin runs.
+func printFronts(w io.Writer, fronts []front.Info) {
+	if len(fronts) == 0 {
+		fmt.Fprintln(w, "No socket front (dood-guard proxy) is recorded on this host.")
+		return
+	}
+	fmt.Fprintf(w, "%d socket front(s) recorded:\n", len(fronts))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PID\tSTATE\tLISTENS\tDAEMON\tPOLICY")
+	for _, f := range fronts {
+		st := "stale"
+		if f.Alive {
+			st = "running"
+		}
+		on := strings.TrimSuffix(strings.Join([]string{f.Socket, f.TCP}, " "), " ")
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", f.PID, st, strings.TrimSpace(on), f.DockerHost, f.Policy)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
 }
 
 func uniq(ids []string) []string {

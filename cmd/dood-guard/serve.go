@@ -18,38 +18,19 @@ import (
 	"github.com/dood-guard/dood-guard/plugin/guard"
 	"github.com/dood-guard/dood-guard/plugin/logfields"
 	"github.com/dood-guard/dood-guard/plugin/policy"
-	"github.com/dood-guard/dood-guard/plugin/reload"
 	"github.com/sirupsen/logrus"
 )
 
 func serve(args []string, stderr io.Writer) int {
-	var c config.Config
+	var s guardSetup
 	fs := newFlagSet("serve", stderr)
-	fs.StringVar(&c.Socket, "socket", config.DefaultSocket, "unix socket to serve the plugin protocol on")
-	fs.StringVar(&c.LogFormat, "log-format", "json", "json or text")
-	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
-	fs.StringVar(&c.LogDecisions, "log-decisions", "all", "all: log every decision; deny: log denials only")
-	fs.StringVar(&c.Enforcement, "enforcement", "enforce", "enforce, or dryrun: refuse nothing, log what would be refused (would_deny)")
-	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics at /metrics on host:port or unix:///path (default off)")
-	fs.BoolVar(&c.Watch, "watch", true, "reload the policy when its files change")
-	policyFlags(fs, &c)
-	var sc stateConfig
-	stateFlags(fs, &sc)
-	if code, done := parseArgs(fs, args, 0); done {
+	fs.StringVar(&s.Config.Socket, "socket", config.DefaultSocket, "unix socket to serve the plugin protocol on")
+	guardFlags(fs, &s)
+	if code, done := parseGuardFlags("serve", fs, args, &s, stderr); done {
 		return code
 	}
-	if !configureFromEnv(fs, stderr) {
-		return 2
-	}
-	if !validConfig("serve", &c, stderr) {
-		return 2
-	}
-	if _, err := sc.source(); err != nil {
-		fmt.Fprintf(stderr, "dood-guard serve: invalid configuration:\n%v\n", err)
-		return 2
-	}
-	log := newLogger(c, stderr)
-	if err := runServe(c, sc, log); err != nil {
+	log := newLogger(s.Config, stderr)
+	if err := runServe(s, log); err != nil {
 		log.WithError(err).Error("dood-guard stopped")
 		return 1
 	}
@@ -135,49 +116,25 @@ func emptyGuard(c config.Config, log logrus.FieldLogger) (*guard.Guard, error) {
 	}, log), nil
 }
 
-func runServe(c config.Config, sc stateConfig, log *logrus.Logger) error {
+func runServe(s guardSetup, log *logrus.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	g, err := emptyGuard(c, log)
+	g, err := startGuard(ctx, s, log)
 	if err != nil {
 		return err
 	}
-	m := newMetrics(c)
-	g.SetMetrics(m)
-	r := newReloader(c, g, m, log)
-	src, err := r.Reload(ctx, reload.Start)
-	if err != nil {
-		return fmt.Errorf("load policy: %w", err)
-	}
-	if c.MetricsAddr != "" {
-		if err := startMetrics(ctx, c, m, log); err != nil {
-			return err
-		}
-	}
-	decisions, closeDecisions := decisionLog(c, log)
-	defer closeDecisions()
-	g.SetDecisionLog(decisions)
-	st, err := sc.source()
+	defer g.Close()
+	socket := s.Config.Socket
+	l, err := listen(socket)
 	if err != nil {
 		return err
 	}
-	g.SetState(st)
-	go watchState(ctx, st, log, func() { logAudit(ctx, g, st, c.CgroupV1(), log) })
-	l, err := listen(c.Socket)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(c.Socket)
-	go reloadOnHUP(ctx, r)
-	if c.Watch {
-		go watchPolicy(ctx, c, r, log)
-	}
-	go remindDryRun(ctx, g, log)
+	defer os.Remove(socket)
 
 	errc := make(chan error, 1)
 	go func() { errc <- g.Serve(l) }()
-	log.WithFields(logrus.Fields{logfields.Socket: c.Socket, logfields.Policy: src.Origin, logfields.Version: version,
-		logfields.Enforcement: c.Enforcement}).Info("dood-guard serving")
+	log.WithFields(logrus.Fields{logfields.Socket: socket, logfields.Policy: g.Policy.Origin, logfields.Version: version,
+		logfields.Enforcement: s.Config.Enforcement}).Info("dood-guard serving")
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down")

@@ -127,6 +127,22 @@ func (g *Guard) AuthZReq(req authorization.Request) authorization.Response {
 	return out.Response
 }
 
+// Refuse denies a request that something in front of the pipeline could
+// not hand it as dockerd would (the socket front's HTTP/2 or over-limit
+// refusals), logging the denial as AuthZReq logs its own. These are not
+// policy decisions and stay enforced under dry-run: what cannot be read
+// cannot be forwarded as judged.
+func (g *Guard) Refuse(req authorization.Request, vs ...verdict.Violation) authorization.Response {
+	out := Outcome{
+		Request:    normalize.Request{Phase: "request", User: req.User, AuthMethod: req.UserAuthNMethod, Method: req.RequestMethod, Path: req.RequestURI},
+		Violations: vs,
+		Response:   verdict.Deny(vs...),
+		Mode:       enforce.Enforce,
+	}
+	g.logDecision(out, 0)
+	return out.Response
+}
+
 // AuthZRes is the response phase. The handler has already acted, so the
 // guard does not evaluate here; it only refuses requests it cannot read, so
 // a protocol fault never passes as an approval.
