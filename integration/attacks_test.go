@@ -336,8 +336,10 @@ type verdict struct {
 func judge(resp *rawResponse, wantRule string) verdict {
 	v := verdict{Status: resp.Status}
 	msg := resp.Message()
-	if i := strings.Index(msg, denialLead()); i >= 0 {
-		rest := msg[i+len(denialLead()):]
+	// dockerd relays a plugin's denial as "authorization denied by plugin
+	// NAME: ...", the socket front writes "authorization denied by NAME: ...".
+	if i := strings.Index(msg, "authorization denied by "); i >= 0 {
+		rest := strings.TrimPrefix(msg[i+len("authorization denied by "):], "plugin ")
 		if j := strings.Index(rest, ":"); j >= 0 {
 			v.DeniedBy = rest[:j]
 		}

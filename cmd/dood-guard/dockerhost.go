@@ -43,7 +43,7 @@ func watchState(ctx context.Context, s *state.Source, log logrus.FieldLogger, on
 	s.Watch(ctx, func() {
 		if first {
 			first = false
-			log.WithField("docker_host", s.Host()).Info("following the daemon's events for state lookups")
+			log.WithField(logfields.DockerHost, s.Host()).Info("following the daemon's events for state lookups")
 			go onceUp()
 		}
 	})

@@ -126,7 +126,7 @@ func runProxy(s guardSetup, p proxyConfig, log *logrus.Logger) error {
 	for _, l := range ls {
 		go func() { errc <- f.Serve(l) }()
 	}
-	log.WithFields(logrus.Fields{logfields.Socket: p.Socket, "tcp": p.TCP, "docker_host": s.State.DockerHost,
+	log.WithFields(logrus.Fields{logfields.Socket: p.Socket, logfields.TCP: p.TCP, logfields.DockerHost: s.State.DockerHost,
 		logfields.Policy: g.Policy.Origin, logfields.Version: version, logfields.Enforcement: s.Config.Enforcement}).Info("dood-guard socket front serving")
 	select {
 	case <-ctx.Done():

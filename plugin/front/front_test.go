@@ -83,7 +83,7 @@ type seenRequest struct {
 	Chunk  bool
 }
 
-func startUpstream(t *testing.T, handler http.HandlerFunc) *upstream {
+func startUpstream(t testing.TB, handler http.HandlerFunc) *upstream {
 	t.Helper()
 	u := &upstream{sock: filepath.Join(t.TempDir(), "docker.sock")}
 	l, err := net.Listen("unix", u.sock)
@@ -129,7 +129,7 @@ func (u *upstream) connections() int {
 }
 
 // startFront serves a front for u judged by g; it returns the front's socket.
-func startFront(t *testing.T, g Guard, u *upstream) string {
+func startFront(t testing.TB, g Guard, u *upstream) string {
 	t.Helper()
 	log := logrus.New()
 	log.SetOutput(io.Discard)

@@ -26,6 +26,8 @@ const (
 	Metrics     = "metrics_addr" // where the metrics are served
 	Trigger     = "trigger"      // what started a policy reload: sighup | watch
 	DryRun      = "dryrun_rules" // rule IDs in dry-run (data.guard.enforcement)
+	DockerHost  = "docker_host"  // the daemon's API the guard reads state from (the front: forwards to)
+	TCP         = "tcp"          // the socket front's TLS address
 )
 
 // Decision values.
