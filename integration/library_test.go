@@ -178,6 +178,7 @@ func TestLibrary(t *testing.T) {
 		{name: "DG-NS-001/service-host-network-legacy-field", target: api + "/services/create", body: `{"Name":"dg-it-lib-svc","TaskTemplate":{"ContainerSpec":{"Image":"{img}"}},"Networks":[{"Target":"host"}]}`, rule: "DG-NS-001"},
 		{name: "DG-WD-001/service-dir", target: api + "/services/create", body: cspec(`,"Dir":"/proc/self/fd/7"`), rule: "DG-WD-001"},
 		{name: "DG-PLUGIN-001/plugin-service", target: api + "/services/create", body: `{"Name":"dg-it-lib-svc","TaskTemplate":{"Runtime":"plugin","PluginSpec":{"Name":"p","Remote":"localhost:1/evil"}}}`, rule: "DG-PLUGIN-001"},
+		{name: "DG-SWARM-004/templated-bind-source", target: api + "/services/create", body: cspec(`,"Mounts":[{"Type":"bind","Source":"/srv/{{\"../..\"}}","Target":"/h"}]`), rule: "DG-SWARM-004"},
 		{name: "benign/service-create-reaches-the-daemon", target: api + "/services/create", body: cspec(``)},
 
 		// --- builds and daemon-side fetches --------------------------------

@@ -64,7 +64,12 @@ func audit(args []string, stdout, stderr io.Writer) int {
 	if !validConfig("audit", &c, stderr) {
 		return 2
 	}
-	st, err := sc.source()
+	nopts, err := normalizeOptions(c)
+	if err != nil {
+		fmt.Fprintf(stderr, "dood-guard audit: %v\n", err)
+		return 2
+	}
+	st, err := sc.source(nopts)
 	if err != nil {
 		fmt.Fprintf(stderr, "dood-guard audit: %v\n", err)
 		return 2

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dood-guard/dood-guard/plugin/guard"
 	"github.com/dood-guard/dood-guard/plugin/logfields"
+	"github.com/dood-guard/dood-guard/plugin/normalize"
 	"github.com/dood-guard/dood-guard/plugin/state"
 	"github.com/sirupsen/logrus"
 )
@@ -26,8 +27,10 @@ func stateFlags(fs *flag.FlagSet, sc *stateConfig) {
 	fs.DurationVar(&sc.TTL, "state-ttl", 2*time.Second, "how long a looked-up container or volume is remembered (0 for the default, negative to disable)")
 }
 
-func (sc stateConfig) source() (*state.Source, error) {
-	s, err := state.New(sc.DockerHost, state.Options{TTL: sc.TTL})
+// source reads the daemon's state; host says how the host reads bind
+// sources and local volumes (the guard's own --host-root and --cgroup).
+func (sc stateConfig) source(host normalize.Options) (*state.Source, error) {
+	s, err := state.New(sc.DockerHost, state.Options{TTL: sc.TTL, Host: host})
 	if err != nil {
 		return nil, fmt.Errorf("--docker-host: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dood-guard/dood-guard/plugin/config"
 	"github.com/dood-guard/dood-guard/plugin/guard"
+	"github.com/dood-guard/dood-guard/plugin/normalize"
 	"github.com/dood-guard/dood-guard/plugin/policy"
 	"github.com/dood-guard/dood-guard/plugin/reload"
 	"github.com/sirupsen/logrus"
@@ -46,7 +47,7 @@ func parseGuardFlags(cmd string, fs *flag.FlagSet, args []string, s *guardSetup,
 	if !configureFromEnv(fs, stderr) || !validConfig(cmd, &s.Config, stderr) {
 		return exitUsage, true
 	}
-	if _, err := s.State.source(); err != nil {
+	if _, err := s.State.source(normalize.Options{}); err != nil {
 		fmt.Fprintf(stderr, "dood-guard %s: invalid configuration:\n%v\n", cmd, err)
 		return exitUsage, true
 	}
@@ -84,7 +85,11 @@ func startGuard(ctx context.Context, s guardSetup, log *logrus.Logger) (*running
 			return nil, err
 		}
 	}
-	st, err := s.State.source()
+	nopts, err := normalizeOptions(c)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.State.source(nopts)
 	if err != nil {
 		return nil, err
 	}

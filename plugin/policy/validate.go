@@ -28,6 +28,7 @@ const (
 	endpointNames             // a list of endpoint names or "group.*" wildcards
 	namespaces                // a list of namespaces a container may join
 	profileName               // one of Profiles
+	digests                   // a list of "sha256:<64 hex>"
 	ruleModes                 // an object of rule ID → enforcement mode
 )
 
@@ -52,6 +53,8 @@ func (s Setting) Type() string {
 		return "list of pid, ipc, network"
 	case profileName:
 		return `"` + strings.Join(Profiles, `" or "`) + `"`
+	case digests:
+		return "list of sha256:<hex> digests"
 	case ruleModes:
 		return `object of rule ID → "` + strings.Join(enforce.Modes, `" or "`) + `"`
 	}
@@ -80,6 +83,7 @@ var Settings = []Setting{
 	{"required_masked_paths", cleanPaths},
 	{"required_readonly_paths", cleanPaths},
 	{"allowed_runtimes", nonEmpty},
+	{"allowed_seccomp_profiles", digests},
 	{"allowed_namespace_joins", namespaces},
 	{"allowed_images", nonEmpty},
 	{"allowed_plugins", nonEmpty},
@@ -88,6 +92,8 @@ var Settings = []Setting{
 }
 
 var canonicalCap = regexp.MustCompile(`^(ALL|CAP_[A-Z0-9_]+)$`)
+
+var sha256Digest = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
 
 // ValidateData checks the merged data document once, at load, so that no
 // request pays for it and a bad --data file stops the guard from starting
@@ -172,6 +178,10 @@ func (s Setting) refuse(v string) string {
 	case namespaces:
 		if !oneOf(v, []string{"pid", "ipc", "network"}) {
 			return "want pid, ipc or network"
+		}
+	case digests:
+		if !sha256Digest.MatchString(v) {
+			return "want sha256: and 64 lower-case hex digits (the digest a DG-SEC-001 denial names)"
 		}
 	}
 	if v == "" {
