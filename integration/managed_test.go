@@ -720,6 +720,14 @@ func TestManagedPluginCrash(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	wg.Wait()
+	// The killed process may take a moment to be gone entirely (a busy
+	// machine, its inotify watches torn down); until then pluginPID could
+	// still find it, and the next test would signal the wrong process.
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if err := syscall.Kill(old, 0); err != nil {
+			break
+		}
+	}
 	t.Logf("MEASURE crash: new process after %v, plugin socket answering after %v, first GET /version answered 200 after %v",
 		restarted.Round(time.Millisecond), listening.Round(time.Millisecond), served.Round(time.Millisecond))
 	t.Logf("MEASURE crash: privileged create sent right after the kill: %v %s (took %v)", privErr, privResp, privTook.Round(time.Millisecond))

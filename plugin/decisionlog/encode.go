@@ -34,7 +34,7 @@ func appendLine(b []byte, r Record, t time.Time) []byte {
 	b = append(b, `,"`+logfields.EvalMicros+`":`...)
 	b = strconv.AppendInt(b, r.EvalMicros, 10)
 	// logrus.WarnLevel.String() is "warning", not "warn".
-	if r.Denied {
+	if r.warns() {
 		b = append(b, `,"level":"warning"`...)
 	} else {
 		b = append(b, `,"level":"info"`...)

@@ -45,6 +45,10 @@ func (l *Logrus) Log(r Record) {
 		return
 	}
 	f[logfields.Decision] = logfields.Allow
+	if r.warns() {
+		l.log.WithFields(f).Warn(msgAllowed)
+		return
+	}
 	l.log.WithFields(f).Info(msgAllowed)
 }
 
