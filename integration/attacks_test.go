@@ -35,9 +35,33 @@ type attackCase struct {
 	chunked  bool
 	// rule is the rule ID the denial must name; "A|B" accepts either.
 	rule string
+	// ruleOn overrides rule on an engine (h.engine) or in a mode (h.mode)
+	// that treats the request differently, e.g. Docker 29 forwards a 1 MiB
+	// body the plugin then judges, where 20.10 hides it.
+	ruleOn map[string]string
 }
 
-const createPath = api + "/containers/create"
+// ruleFor is the rule the denial must name on engine, in the harness's
+// mode; a mode's override wins over an engine's.
+func (c attackCase) ruleFor(engine string) string {
+	if r, ok := c.ruleOn[h.mode]; ok {
+		return r
+	}
+	if r, ok := c.ruleOn[engine]; ok {
+		return r
+	}
+	return c.rule
+}
+
+// bodyShown29 is the rule that refuses a large body's content: from 29.3.1
+// dockerd reads every JSON body ahead and forwards it whatever its size
+// (20.10 forwards an empty body from 1 MiB on: DG-BODY-001), and the socket
+// front reads and judges JSON bodies up to 4 MiB itself, on every engine.
+func bodyShown29(rule string) map[string]string {
+	return map[string]string{engine29: rule, modeFront: rule}
+}
+
+var createPath = api + "/containers/create"
 
 // hc wraps HostConfig JSON into a create body for the test image.
 func hc(hostConfig string) string {
@@ -181,16 +205,16 @@ var attackCases = []attackCase{
 	{name: "start-v1.12/cap-add-body", target: "/v1.12/containers/{created}/start", body: `{"CapAdd":["SYS_ADMIN"]}`, rule: "DG-CAP-001"},
 
 	// --- bodies the plugin cannot see or decode -----------------------------
-	{name: "body/create-1MiB-plus-label-padding", bodyFn: func() []byte { return padded(1<<20 + 4096) }, rule: "DG-BODY-001"},
-	{name: "body/create-exactly-1MiB", bodyFn: func() []byte { return padded(1 << 20) }, rule: "DG-BODY-001"},
-	{name: "body/create-chunked-1MiB-plus", chunked: true, bodyFn: func() []byte { return padded(1<<20 + 4096) }, rule: "DG-BODY-001"},
+	{name: "body/create-1MiB-plus-label-padding", bodyFn: func() []byte { return padded(1<<20 + 4096) }, rule: "DG-BODY-001", ruleOn: bodyShown29("DG-PRIV-001")},
+	{name: "body/create-exactly-1MiB", bodyFn: func() []byte { return padded(1 << 20) }, rule: "DG-BODY-001", ruleOn: bodyShown29("DG-PRIV-001")},
+	{name: "body/create-chunked-1MiB-plus", chunked: true, bodyFn: func() []byte { return padded(1<<20 + 4096) }, rule: "DG-BODY-001", ruleOn: bodyShown29("DG-PRIV-001")},
 	{name: "body/create-content-type-text-plain", contentType: "text/plain", body: hc(`{"Privileged":true}`), rule: "DG-BODY-001"},
 	{name: "body/create-no-content-type", contentType: "none", body: hc(`{"Privileged":true}`), rule: "DG-BODY-001"},
 	{name: "body/create-invalid-json", body: `{"Image":"{img}","HostConfig":{"Privileged":tru`, rule: "DG-BODY-002"},
 	{name: "body/create-wrong-json-type", body: hc(`{"Privileged":"yes"}`), rule: "DG-BODY-002"},
 	{name: "body/exec-1MiB-plus", target: api + "/containers/{ctr}/exec", bodyFn: func() []byte {
 		return []byte(`{"Privileged":true,"Cmd":["id"],"Env":["PAD=` + strings.Repeat("x", 1<<20) + `"]}`)
-	}, rule: "DG-BODY-001"},
+	}, rule: "DG-BODY-001", ruleOn: bodyShown29("DG-PRIV-002")},
 	// --- builds (legacy builder): RUN steps get the build's settings --------
 	{name: "build/networkmode-host-query", target: api + "/build?t=dg-it-evil-build&networkmode=host", contentType: "application/x-tar", bodyFn: dockerfileTar, rule: "DG-NS-001"},
 	{name: "build/cgroupparent-query", target: api + "/build?t=dg-it-evil-build&cgroupparent=%2F", contentType: "application/x-tar", bodyFn: dockerfileTar, rule: "DG-CGRP-001"},
@@ -312,8 +336,10 @@ type verdict struct {
 func judge(resp *rawResponse, wantRule string) verdict {
 	v := verdict{Status: resp.Status}
 	msg := resp.Message()
-	if i := strings.Index(msg, "authorization denied by plugin "); i >= 0 {
-		rest := msg[i+len("authorization denied by plugin "):]
+	// dockerd relays a plugin's denial as "authorization denied by plugin
+	// NAME: ...", the socket front writes "authorization denied by NAME: ...".
+	if i := strings.Index(msg, "authorization denied by "); i >= 0 {
+		rest := strings.TrimPrefix(msg[i+len("authorization denied by "):], "plugin ")
 		if j := strings.Index(rest, ":"); j >= 0 {
 			v.DeniedBy = rest[:j]
 		}
@@ -349,8 +375,9 @@ func runAttack(t *testing.T, c attackCase, target string) {
 		cleanupAfterBypass(t, target, resp)
 	}
 
-	want := verdict{Status: 403, DeniedBy: h.pluginName, Rule: c.rule}
-	got := judge(resp, c.rule)
+	rule := c.ruleFor(h.engine)
+	want := verdict{Status: 403, DeniedBy: h.pluginName, Rule: rule}
+	got := judge(resp, rule)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("%s %s (body %d bytes%s)\n(-want +got):\n%s\ndaemon said: %s", method, target, len(req.Body), chunkedNote(c.chunked), diff, resp)
 	}

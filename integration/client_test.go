@@ -108,7 +108,7 @@ func (c *unixClient) Open(req rawRequest) (*http.Response, net.Conn, error) {
 	if method == "" {
 		method = "GET"
 	}
-	fmt.Fprintf(&head, "%s %s HTTP/1.1\r\n", method, req.Target)
+	fmt.Fprintf(&head, "%s %s HTTP/1.1\r\n", method, strings.ReplaceAll(req.Target, apiToken, api))
 	has := func(name string) bool {
 		for _, h := range req.Header {
 			if strings.EqualFold(h[0], name) {

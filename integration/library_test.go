@@ -103,7 +103,7 @@ func (c libCase) run(t *testing.T, ctr string) {
 		}
 	}
 	if c.rule == "" {
-		denied := resp.Status == 403 && strings.Contains(resp.Message(), "authorization denied by plugin")
+		denied := resp.Status == 403 && strings.Contains(resp.Message(), denialLead())
 		if (c.ok != 0 && resp.Status != c.ok) || (c.ok == 0 && denied) {
 			t.Errorf("%s %s: want %d (0: not refused by the plugin), got %s", method, target, c.ok, resp)
 		}
@@ -241,7 +241,7 @@ func restartPlugin(t *testing.T, extra ...string) {
 		h.pluginDone = done
 		deadline := time.Now().Add(30 * time.Second)
 		for time.Now().Before(deadline) {
-			if resp, err := pluginCall(h.pluginSock, "/Plugin.Activate", []byte("{}")); err == nil && resp.Status == 200 {
+			if guardReady() {
 				return
 			}
 			time.Sleep(50 * time.Millisecond)

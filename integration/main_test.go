@@ -20,18 +20,60 @@ import (
 	"time"
 )
 
+// image is the busybox test image imported by TestMain.
+const image = "dood-guard-busybox"
+
+// api is the /vX.Y prefix the tests' requests carry: the newest version the
+// daemon under test speaks (GET /version's ApiVersion: 1.41 on 20.10, 1.56
+// on the pinned 29), as a current client of that daemon sends. The harness
+// sets it once the daemon answers. Tables built when the package initialises
+// (before any daemon runs) hold apiToken in its place, which the client
+// replaces with api when it sends the request. apiAt gives another
+// version's prefix.
+var api = apiToken
+
+// apiToken stands for api in a request target until the daemon's version is
+// known (unixClient.Open expands it).
+const apiToken = "/v{api}"
+
+// apiAt is the prefix of API version v ("1.44" -> "/v1.44").
+func apiAt(v string) string { return "/v" + v }
+
+// Engines the suite runs against (DG_IT_ENGINE; scripts/lib/engine.sh
+// builds and pins them).
 const (
-	api = "/v1.41" // dockerd 20.10's API version
-	// image is the busybox test image imported by TestMain.
-	image = "dood-guard-busybox"
+	engine2010 = "20.10" // Debian's docker.io, dockerd 20.10.24
+	engine29   = "29"    // dockerd from github.com/moby/moby/v2, Docker 29
 )
+
+func itEngine() (string, error) {
+	switch e := os.Getenv("DG_IT_ENGINE"); e {
+	case "", engine2010:
+		return engine2010, nil
+	case engine29:
+		return e, nil
+	default:
+		return "", fmt.Errorf("DG_IT_ENGINE=%q: want %s or %s", e, engine2010, engine29)
+	}
+}
+
+// daemonVersion is what the daemon under test says of itself (GET /version).
+type daemonVersion struct {
+	Version       string // "20.10.24", "29.8.0"
+	APIVersion    string `json:"ApiVersion"` // newest API version; the default for unprefixed paths
+	MinAPIVersion string // below it the daemon refuses the request
+}
 
 // harness is the running test environment.
 type harness struct {
 	// mode is how the plugin under test runs (DG_IT_MODE): modeLegacy, a
 	// process serving /run/docker/plugins/NAME.sock, or modeManaged, a
 	// `docker plugin` installed by scripts/install.sh (managed_test.go).
-	mode       string
+	mode string
+	// engine is the daemon under test (DG_IT_ENGINE): engine2010 or
+	// engine29; daemon is its GET /version, read once it answers.
+	engine     string
+	daemon     daemonVersion
 	root       string // module root
 	tmp        string // everything temporary lives here
 	bin        string // the dood-guard binary under test
@@ -46,8 +88,15 @@ type harness struct {
 	dockerdLog  string // output of start-dockerd.sh run
 	dockerdCmd  *exec.Cmd
 	dockerdDone chan error
-	docker      *unixClient // the guarded daemon's API
+	docker      *unixClient // the guarded daemon's API (in modeFront, the front's socket)
+	direct      *unixClient // the daemon's own socket, behind the front in modeFront
+	frontSock   string      // modeFront: the socket front's socket
 	workspace   string      // a CI workspace directory to bind-mount
+	// configDir is the guard's --config-dir (policies/, rules/, data.yaml;
+	// watched), in both modes; metricsSock is where its metrics are served
+	// (rollout_test.go).
+	configDir   string
+	metricsSock string
 
 	teardownOnce sync.Once
 }
@@ -110,7 +159,10 @@ func (h *harness) setup() error {
 	if h.mode, err = itMode(); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "integration: mode %s (DG_IT_MODE)\n", h.mode)
+	if h.engine, err = itEngine(); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "integration: mode %s (DG_IT_MODE), engine %s (DG_IT_ENGINE)\n", h.mode, h.engine)
 	if err := checkPrereqs(); err != nil {
 		return err
 	}
@@ -122,6 +174,12 @@ func (h *harness) setup() error {
 	if _, err := os.Stat(filepath.Join(h.root, "go.mod")); err != nil {
 		return fmt.Errorf("module root not found above %s: %v", wd, err)
 	}
+	if err := h.buildEngine(); err != nil {
+		return err
+	}
+	// Every daemon the suite starts through scripts/start-dockerd.sh (the
+	// state test's second one too) runs this engine.
+	os.Setenv("DG_ENGINE", h.engine)
 	sweepStale(h.root)
 	// Short: unix socket paths under it must stay below 108 bytes.
 	h.tmp, err = os.MkdirTemp("", "dg-it.")
@@ -139,10 +197,16 @@ func (h *harness) setup() error {
 		return err
 	}
 
+	h.configDir = filepath.Join(h.tmp, "etc-dood-guard")
 	if h.mode == modeManaged {
 		// Build, start the daemon unguarded, install the guard into it
 		// with scripts/install.sh.
 		if err := h.setupManaged(); err != nil {
+			return err
+		}
+	} else if h.mode == modeFront {
+		// Build, start the daemon with no plugin, put the front before it.
+		if err := h.setupFront(); err != nil {
 			return err
 		}
 	} else {
@@ -270,14 +334,26 @@ func (h *harness) startPlugin() error {
 	}
 	h.pluginSock = filepath.Join("/run/docker/plugins", h.pluginName+".sock")
 	h.pluginLog = filepath.Join(h.tmp, "plugin.log")
-	logf, err := os.Create(h.pluginLog)
+	h.metricsSock = filepath.Join(h.tmp, "metrics.sock")
+	return h.runPlugin()
+}
+
+// runPlugin starts the legacy plugin process (again) and waits until it
+// answers; env is added to its environment (DG_* settings).
+func (h *harness) runPlugin(env ...string) error {
+	if h.mode == modeFront {
+		return h.runFront(env...)
+	}
+	logf, err := os.OpenFile(h.pluginLog, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
 		return err
 	}
 	defer logf.Close()
 	// The daemon the plugin looks state up in is the private one (started next).
 	h.pluginCmd = exec.Command(h.bin, "serve", "--socket", h.pluginSock, "--log-format", "json", "--log-level", "debug",
-		"--docker-host", "unix://"+filepath.Join(h.tmp, "dockerd", "docker.sock"))
+		"--docker-host", "unix://"+filepath.Join(h.tmp, "dockerd", "docker.sock"),
+		"--config-dir", h.configDir, "--metrics-addr", "unix://"+h.metricsSock)
+	h.pluginCmd.Env = append(os.Environ(), env...)
 	h.pluginCmd.Stdout, h.pluginCmd.Stderr = logf, logf
 	h.pluginCmd.SysProcAttr = childAttr()
 	if err := h.pluginCmd.Start(); err != nil {
@@ -320,6 +396,47 @@ func pluginCall(sock, path string, body []byte) (*rawResponse, error) {
 
 func (h *harness) script() string { return filepath.Join(h.root, "scripts", "start-dockerd.sh") }
 
+// buildEngine makes sure the engine's binaries exist: scripts/build-engine.sh
+// builds Docker 29 once into its cache outside the tree (minutes the first
+// time, nothing after) and checks that 20.10 is installed.
+func (h *harness) buildEngine() error {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", filepath.Join(h.root, "scripts", "build-engine.sh"), h.engine)
+	cmd.Dir = h.root
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("scripts/build-engine.sh %s: %v\n%s", h.engine, err, out)
+	}
+	fmt.Fprintf(os.Stderr, "integration: engine %s ready in %v\n", h.engine, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// readDaemonVersion asks the daemon under test what it is (an unprefixed
+// GET /version, which every policy allows), checks it is the engine asked
+// for, and points the tests' api prefix at its newest API version.
+func (h *harness) readDaemonVersion() error {
+	resp, err := h.docker.Do(rawRequest{Method: "GET", Target: "/version", Timeout: 10 * time.Second})
+	if err != nil {
+		return fmt.Errorf("GET /version: %v", err)
+	}
+	if resp.Status != 200 {
+		return fmt.Errorf("GET /version: want 200, got %s", resp)
+	}
+	var v daemonVersion
+	if err := json.Unmarshal(resp.Body, &v); err != nil {
+		return fmt.Errorf("GET /version: %v", err)
+	}
+	if !strings.HasPrefix(v.Version, h.engine+".") || v.APIVersion == "" || v.MinAPIVersion == "" {
+		return fmt.Errorf("GET /version: the daemon says %+v; want engine %s (DG_IT_ENGINE)", v, h.engine)
+	}
+	h.daemon = v
+	api = apiAt(v.APIVersion)
+	fmt.Fprintf(os.Stderr, "integration: dockerd %s, API %s (minimum %s); requests use %s\n", v.Version, v.APIVersion, v.MinAPIVersion, api)
+	return nil
+}
+
 // startDockerd starts the private daemon, with plugin as its
 // --authorization-plugin unless plugin is "".
 func (h *harness) startDockerd(plugin string) error {
@@ -330,7 +447,7 @@ func (h *harness) startDockerd(plugin string) error {
 		return err
 	}
 	defer logf.Close()
-	args := []string{h.script(), "run", "--dir", h.dockerdDir}
+	args := []string{h.script(), "run", "--dir", h.dockerdDir, "--engine", h.engine}
 	if plugin != "" {
 		args = append(args, "--authorization-plugin", plugin)
 	}
@@ -344,6 +461,7 @@ func (h *harness) startDockerd(plugin string) error {
 	go func() { h.dockerdDone <- h.dockerdCmd.Wait() }()
 
 	h.docker = &unixClient{socket: filepath.Join(h.dockerdDir, "docker.sock")}
+	h.direct = h.docker
 	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
@@ -356,7 +474,7 @@ func (h *harness) startDockerd(plugin string) error {
 		// Any HTTP answer means the API is up; whether _ping is allowed
 		// is asserted by the benign tests.
 		if _, err := h.docker.Do(rawRequest{Method: "GET", Target: "/_ping", Timeout: 5 * time.Second}); err == nil {
-			return nil
+			return h.readDaemonVersion()
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Start, stop or use a private sandboxed dockerd (see scripts/lib/dockerd.sh).
 #
-#   scripts/start-dockerd.sh start [--dir DIR] [--authorization-plugin NAME] [--image]
+#   scripts/start-dockerd.sh start [--dir DIR] [--authorization-plugin NAME] [--image] [--engine E]
 #       Starts the daemon in the background and waits for /_ping. Prints
 #       DOCKERD_DIR=... and DOCKER_HOST=unix://... on stdout.
 #       --image also imports the dood-guard-busybox:latest test image.
-#   scripts/start-dockerd.sh run --dir DIR [--authorization-plugin NAME]
+#       --engine 20.10|29 (default $DG_ENGINE, else 20.10): which dockerd;
+#       29 must be built first (scripts/build-engine.sh 29).
+#   scripts/start-dockerd.sh run --dir DIR [--authorization-plugin NAME] [--engine E]
 #       Runs it in the foreground (execs unshare); for a caller that owns the
 #       process (the Go integration harness). Stop it with `stop`.
 #   scripts/start-dockerd.sh wait DIR [SECONDS]
@@ -19,7 +21,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib/dockerd.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/dockerd.sh"
 
-usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 cmd=${1:-}
 [ -n "$cmd" ] || usage
@@ -34,6 +36,8 @@ parse() {
 		--authorization-plugin) plugin=$2; shift 2 ;;
 		--authorization-plugin=*) plugin=${1#--authorization-plugin=}; shift ;;
 		--image) image=1; shift ;;
+		--engine) DG_ENGINE=$2; shift 2 ;;
+		--engine=*) DG_ENGINE=${1#--engine=}; shift ;;
 		-h | --help) usage ;;
 		*) echo "unknown argument: $1" >&2; usage ;;
 		esac

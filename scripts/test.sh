@@ -5,11 +5,18 @@
 #   2. go vet                    (FUZZTIME each, default 10s)
 #   3. go test ./...          6. the integration suite against a real dockerd
 #      (unit + Rego tests)       (go test -tags integration ./integration/),
-#   4. (3 also runs the fuzz     once per plugin mode: DG_IT_MODE=legacy (a
-#      seed corpora)             socket plugin) and DG_IT_MODE=managed (the
-#                                `docker plugin` from scripts/build-plugin.sh,
-#                                installed by scripts/install.sh); needs root,
-#                                docker.io, busybox-static, iproute2, jq
+#   4. (3 also runs the fuzz     once per engine and plugin mode: engines
+#      seed corpora)             DG_IT_ENGINE=20.10 (Debian's docker.io) and
+#                                29 (built once by scripts/build-engine.sh,
+#                                cached outside the tree); modes
+#                                DG_IT_MODE=legacy (a socket plugin) and
+#                                managed (the `docker plugin` from
+#                                scripts/build-plugin.sh, installed by
+#                                scripts/install.sh) and front (no plugin;
+#                                dood-guard proxy before the daemon,
+#                                docs/front.md); needs root, docker.io,
+#                                busybox-static, iproute2, jq, and gcc,
+#                                pkg-config, libseccomp-dev to build 29
 #                                (bash .ci/run installs them)
 #                             7. scripts/demo.sh, the README's first command
 #
@@ -17,7 +24,8 @@
 # env: FUZZTIME (default 10s; 0 skips the fuzz runs), SKIP_INTEGRATION=1
 #      (local use only; CI never sets it), DOOD_GUARD_BIN (use a prebuilt
 #      binary in the legacy integration run), INTEGRATION_TIMEOUT (default
-#      30m, per mode), INTEGRATION_MODES (default "legacy managed").
+#      30m, per run), INTEGRATION_ENGINES (default "20.10 29"),
+#      INTEGRATION_MODES (default "legacy managed front"): every engine × mode.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 # shellcheck source=scripts/lib/install.sh
@@ -92,7 +100,7 @@ fuzz() {
 }
 
 integration() {
-	local mode=$1
+	local engine=$1 mode=$2
 	if [ "$(id -u)" != 0 ]; then
 		echo "integration: NOT RUN — the integration suite needs root (it starts a private dockerd"
 		echo "in its own namespaces and an authz plugin on /run/docker/plugins). Run as root:"
@@ -100,8 +108,8 @@ integration() {
 		return 1
 	fi
 	local start=$SECONDS rc=0
-	DG_IT_MODE=$mode go test -tags integration -count=1 -v -timeout "${INTEGRATION_TIMEOUT:-30m}" ./integration/ || rc=$?
-	echo "integration ($mode): $((SECONDS - start))s"
+	DG_IT_ENGINE=$engine DG_IT_MODE=$mode go test -tags integration -count=1 -v -timeout "${INTEGRATION_TIMEOUT:-30m}" ./integration/ || rc=$?
+	echo "integration (engine $engine, $mode): $((SECONDS - start))s"
 	return $rc
 }
 
@@ -119,8 +127,15 @@ if [ "${SKIP_INTEGRATION:-0}" = 1 ]; then
 	echo
 	echo "==> integration: skipped (SKIP_INTEGRATION=1)"
 else
-	for mode in ${INTEGRATION_MODES:-legacy managed}; do
-		step "integration, $mode plugin (real dockerd)" integration "$mode"
+	for engine in ${INTEGRATION_ENGINES:-20.10 29}; do
+		# Built once, cached outside the tree; a failed build fails this
+		# engine's runs, not the others'.
+		if ! step "engine $engine (scripts/build-engine.sh)" bash scripts/build-engine.sh "$engine"; then
+			continue
+		fi
+		for mode in ${INTEGRATION_MODES:-legacy managed front}; do
+			step "integration, engine $engine, $mode plugin (real dockerd)" integration "$engine" "$mode"
+		done
 	done
 	step "demo (scripts/demo.sh)" demo
 fi

@@ -43,7 +43,7 @@ func watchState(ctx context.Context, s *state.Source, log logrus.FieldLogger, on
 	s.Watch(ctx, func() {
 		if first {
 			first = false
-			log.WithField("docker_host", s.Host()).Info("following the daemon's events for state lookups")
+			log.WithField(logfields.DockerHost, s.Host()).Info("following the daemon's events for state lookups")
 			go onceUp()
 		}
 	})
@@ -63,6 +63,14 @@ func logAudit(ctx context.Context, g *guard.Guard, s *state.Source, cgroupV1 boo
 		log.WithFields(logrus.Fields{"kind": f.Kind, "name": f.Name, "id": f.ID, logfields.RuleIDs: f.RuleIDs}).
 			Warn("existing object would be refused by the policy")
 	}
-	log.WithFields(logrus.Fields{"containers": rep.Containers, "volumes": rep.Volumes, "findings": len(rep.Findings)}).
-		Info("start-up audit of existing containers and volumes (dood-guard audit lists them)")
+	f := logrus.Fields{"containers": rep.Containers, "volumes": rep.Volumes, "findings": len(rep.Findings)}
+	if len(rep.DryRunRules) > 0 {
+		f[logfields.DryRun] = rep.DryRunRules
+	}
+	if g.Enforcement().WhollyDryRun() {
+		f[logfields.Enforcement] = "dryrun"
+		log.WithFields(f).Warn("start-up audit of existing containers and volumes (dood-guard audit lists them); DRY-RUN: none of them would be refused")
+		return
+	}
+	log.WithFields(f).Info("start-up audit of existing containers and volumes (dood-guard audit lists them)")
 }

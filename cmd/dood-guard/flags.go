@@ -29,11 +29,12 @@ func policyFlags(fs *flag.FlagSet, c *config.Config) {
 	fs.Var((*multiFlag)(&c.RulesDirs), "rules", "a directory of a team's own rule packages (dood.rules.<name>), added beside the policy (repeatable)")
 	fs.StringVar(&c.Profile, "profile", "", "policy profile: baseline or restricted (default: data.guard.profile, baseline)")
 	fs.StringVar(&c.HostRoot, "host-root", "", "where the host's file system is seen, for resolving bind sources (default /; a managed plugin mounts it at /host)")
+	fs.StringVar(&c.ConfigDir, "config-dir", "", "optional directory of policies/, rules/ and data.yaml, each loaded when present (a managed plugin: /host/etc/dood-guard)")
 }
 
 // policyOptions says what to load for a configuration.
 func policyOptions(c config.Config) policy.Options {
-	return policy.Options{Policies: c.PolicyPaths, Rules: c.RulesDirs, Data: c.DataPath, Profile: c.Profile}
+	return policy.Options{Policies: c.PolicyPaths, Rules: c.RulesDirs, Data: c.DataPath, Profile: c.Profile, ConfigDir: c.ConfigDir}
 }
 
 // normalizeOptions are the host facts the normaliser needs: the cgroup

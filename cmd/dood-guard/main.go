@@ -18,6 +18,7 @@ const usage = `usage: dood-guard <command> [flags]
 
 commands:
   serve     serve the authorization plugin protocol on a unix socket
+  proxy     serve the docker API in front of the daemon's socket, judging every request (the socket front)
   eval      decide one AuthZ request (JSON, from a file or stdin) and print the answer
   test      run the policy library's Rego tests, and a team's (dood-guard test DIR)
   audit     list existing containers and volumes the policy would refuse (exit 3 when any)
@@ -47,6 +48,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		return serve(args[1:], stderr)
+	case "proxy":
+		return proxy(args[1:], stderr)
 	case "eval":
 		return eval(args[1:], stdin, stdout, stderr)
 	case "test":

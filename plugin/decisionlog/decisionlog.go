@@ -22,6 +22,13 @@ type Record struct {
 	EvalMicros int64
 	Denied     bool
 	RuleIDs    []string // only reported on denials
+	// WouldDeny are the rules in dry-run that objected (would_deny); not
+	// reported when empty.
+	WouldDeny []string
+	// Enforcement is "dryrun" when dry-run decided the outcome (the
+	// request was let through although rules objected, or the guard is
+	// wholly in dry-run); not reported when empty.
+	Enforcement string
 }
 
 // Sink receives every decision; it decides itself whether to write it.
@@ -43,7 +50,8 @@ var (
 )
 
 // AtLevel drops what a logrus logger at level would drop: allowed lines
-// are logged at info, denials at warning.
+// are logged at info, denials (and allowed lines with would_deny) at
+// warning.
 func (f Filter) AtLevel(level logrus.Level) Filter {
 	f.Allowed = f.Allowed && level >= logrus.InfoLevel
 	f.Denied = f.Denied && level >= logrus.WarnLevel
@@ -51,8 +59,14 @@ func (f Filter) AtLevel(level logrus.Level) Filter {
 }
 
 func (f Filter) wants(r Record) bool {
-	if r.Denied {
+	if r.warns() {
 		return f.Denied
 	}
 	return f.Allowed
 }
+
+// warns says that r is logged at warning level, with the denials: a
+// denial, or an allowed request that rules in dry-run would have refused —
+// what a team watching a dry-run rollout with --log-decisions deny needs
+// to see.
+func (r Record) warns() bool { return r.Denied || len(r.WouldDeny) > 0 }

@@ -78,6 +78,16 @@ func TestJSONMatchesLogrus(t *testing.T) {
 		{"valid non-ASCII is copied", with(allowedPing, func(r *Record) { r.User = "Jörg \ufffd 日本 🐳" }), frozen},
 		{"negative and large eval times", with(allowedPing, func(r *Record) { r.EvalMicros = -9223372036854775808 }), frozen},
 		{"UTC is Z", allowedPing, frozen.UTC()},
+		{"dry-run: allowed, would deny, enforcement", with(allowedPing, func(r *Record) {
+			r.WouldDeny = []string{"DG-PRIV-001", "DG-MNT-001"}
+			r.Enforcement = "dryrun"
+		}), frozen},
+		{"wholly dry-run guard: enforcement on an ordinary line", with(allowedPing, func(r *Record) { r.Enforcement = "dryrun" }), frozen},
+		{"denied with rules in dry-run beside it", with(deniedCreate, func(r *Record) { r.WouldDeny = []string{"DG-MNT-001"} }), frozen},
+		{"would deny escapes like rule IDs", with(allowedPing, func(r *Record) {
+			r.WouldDeny = []string{"<x>", "\xff"}
+			r.Enforcement = "dry\"run"
+		}), frozen},
 		{"local time as time.Now gives it", deniedCreate, time.Now()},
 		{"positive offset", allowedPing, frozen.In(time.FixedZone("IST", 5*3600+30*60))},
 		{"zero time", allowedPing, time.Time{}},
@@ -102,8 +112,8 @@ func TestJSONFiltersAsLogrusDid(t *testing.T) {
 	}{{"all", All}, {"deny", DenialsOnly}} {
 		for _, level := range []logrus.Level{logrus.DebugLevel, logrus.InfoLevel, logrus.WarnLevel, logrus.ErrorLevel} {
 			t.Run(decisions.name+"/"+level.String(), func(t *testing.T) {
-				want := logrusOutput(level, decisions.filter, frozen, allowedPing, deniedCreate)
-				got := jsonOutput(decisions.filter.AtLevel(level), frozen, allowedPing, deniedCreate)
+				want := logrusOutput(level, decisions.filter, frozen, allowedPing, deniedCreate, wouldDeny)
+				got := jsonOutput(decisions.filter.AtLevel(level), frozen, allowedPing, deniedCreate, wouldDeny)
 				if diff := cmp.Diff(want, got); diff != "" {
 					t.Errorf("(-want +got):\n%s", diff)
 				}
@@ -112,15 +122,32 @@ func TestJSONFiltersAsLogrusDid(t *testing.T) {
 	}
 }
 
+// wouldDeny is an allowed create that a rule in dry-run objected to: a
+// warning, kept with the denials by --log-decisions deny.
+var wouldDeny = Record{Phase: "request", Method: "POST", Path: "/containers/create", Endpoint: "container.create", APIVersion: "1.41",
+	EvalMicros: 90, WouldDeny: []string{"DG-PRIV-001"}, Enforcement: "dryrun"}
+
+func TestWouldDenyIsKeptWithDenials(t *testing.T) {
+	got := jsonOutput(DenialsOnly.AtLevel(logrus.WarnLevel), frozen, allowedPing, wouldDeny)
+	if !strings.Contains(got, `"level":"warning","method":"POST","msg":"request allowed"`) || strings.Contains(got, "_ping") {
+		t.Errorf("deny-only at warn: got %q, want the would-deny line alone, at warning", got)
+	}
+}
+
 func FuzzJSONMatchesLogrus(f *testing.F) {
-	f.Add("request", "GET", "/_ping", "system.ping", "1.41", "", "", "", int64(3), false)
-	f.Add("response", "POST", "/a<b>&\"c\\", "x\u2028y\u2029", "\xff\xfe", "CN=\x00\x1f\x7f", "TLS", "DG-1,DG-2", int64(-1), true)
-	f.Add("\t\n\r\b\f", "\xe2\x80", "\xed\xa0\x80", "\ufffd", "</script>", "日本", "🐳", ",,", int64(1)<<62, true)
-	f.Fuzz(func(t *testing.T, phase, method, path, endpoint, apiVersion, user, authMethod, ruleIDs string, eval int64, denied bool) {
+	f.Add("request", "GET", "/_ping", "system.ping", "1.41", "", "", "", int64(3), false, "", "")
+	f.Add("response", "POST", "/a<b>&\"c\\", "x\u2028y\u2029", "\xff\xfe", "CN=\x00\x1f\x7f", "TLS", "DG-1,DG-2", int64(-1), true, "DG-3", "")
+	f.Add("\t\n\r\b\f", "\xe2\x80", "\xed\xa0\x80", "\ufffd", "</script>", "日本", "🐳", ",,", int64(1)<<62, true, ",", "dry\x00run")
+	f.Add("request", "POST", "/containers/create", "container.create", "1.41", "", "", "", int64(9), false, "DG-PRIV-001", "dryrun")
+	f.Fuzz(func(t *testing.T, phase, method, path, endpoint, apiVersion, user, authMethod, ruleIDs string, eval int64, denied bool,
+		wouldDeny, enforcement string) {
 		r := Record{Phase: phase, Method: method, Path: path, Endpoint: endpoint, APIVersion: apiVersion,
-			User: user, AuthMethod: authMethod, EvalMicros: eval, Denied: denied}
+			User: user, AuthMethod: authMethod, EvalMicros: eval, Denied: denied, Enforcement: enforcement}
 		if ruleIDs != "" {
 			r.RuleIDs = strings.Split(ruleIDs, ",")
+		}
+		if wouldDeny != "" {
+			r.WouldDeny = strings.Split(wouldDeny, ",")
 		}
 		want := logrusOutput(logrus.InfoLevel, All, frozen, r)
 		if diff := cmp.Diff(want, jsonOutput(All, frozen, r)); diff != "" {

@@ -32,6 +32,12 @@ func (l *Logrus) Log(r Record) {
 		logfields.AuthMethod: r.AuthMethod,
 		logfields.EvalMicros: r.EvalMicros,
 	}
+	if len(r.WouldDeny) > 0 {
+		f[logfields.WouldDeny] = r.WouldDeny
+	}
+	if r.Enforcement != "" {
+		f[logfields.Enforcement] = r.Enforcement
+	}
 	if r.Denied {
 		f[logfields.Decision] = logfields.Deny
 		f[logfields.RuleIDs] = r.RuleIDs
@@ -39,6 +45,10 @@ func (l *Logrus) Log(r Record) {
 		return
 	}
 	f[logfields.Decision] = logfields.Allow
+	if r.warns() {
+		l.log.WithFields(f).Warn(msgAllowed)
+		return
+	}
 	l.log.WithFields(f).Info(msgAllowed)
 }
 

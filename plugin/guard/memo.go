@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/docker/go-plugins-helpers/authorization"
+	"github.com/dood-guard/dood-guard/plugin/enforce"
 	"github.com/dood-guard/dood-guard/plugin/engine"
 )
 
@@ -22,15 +23,19 @@ import (
 // memoSize bounds the outcomes remembered per policy load.
 const memoSize = 4096
 
-// loaded is a policy with the outcomes remembered for it: swapping the
-// policy drops them in the same step.
+// loaded is a policy with its enforcement (the guard's mode and its data's
+// per-rule modes) and the outcomes remembered for both: swapping the policy
+// drops them in the same step. A remembered outcome has the enforcement
+// applied; since the enforcement is fixed for the load, giving it again is
+// still exact.
 type loaded struct {
 	engine *engine.Engine
+	enf    enforce.Policy
 	memo   *memo // nil when the policy is not deterministic
 }
 
-func newLoaded(e *engine.Engine) *loaded {
-	l := &loaded{engine: e}
+func newLoaded(e *engine.Engine, enf enforce.Policy) *loaded {
+	l := &loaded{engine: e, enf: enf}
 	if e != nil && e.Deterministic() {
 		l.memo = newMemo(memoSize)
 	}

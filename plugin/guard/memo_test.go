@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/docker/go-plugins-helpers/authorization"
+	"github.com/dood-guard/dood-guard/plugin/enforce"
 	"github.com/dood-guard/dood-guard/plugin/engine"
 	"github.com/dood-guard/dood-guard/plugin/normalize"
 	"github.com/google/go-cmp/cmp"
@@ -216,7 +217,7 @@ decision := {"allow": time.now_ns() > 0, "violations": []}`}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if newLoaded(e).memo != nil {
+	if newLoaded(e, enforce.Policy{}).memo != nil {
 		t.Error("a policy reading the clock has its outcomes remembered")
 	}
 }

@@ -3,12 +3,15 @@ package policy
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/dood-guard/dood-guard/plugin/config"
+	"github.com/dood-guard/dood-guard/plugin/enforce"
 	"github.com/dood-guard/dood-guard/plugin/route"
 )
 
@@ -26,6 +29,7 @@ const (
 	namespaces                // a list of namespaces a container may join
 	profileName               // one of Profiles
 	digests                   // a list of "sha256:<64 hex>"
+	ruleModes                 // an object of rule ID → enforcement mode
 )
 
 // Setting is one data.guard key.
@@ -51,6 +55,8 @@ func (s Setting) Type() string {
 		return `"` + strings.Join(Profiles, `" or "`) + `"`
 	case digests:
 		return "list of sha256:<hex> digests"
+	case ruleModes:
+		return `object of rule ID → "` + strings.Join(enforce.Modes, `" or "`) + `"`
 	}
 	return "list of strings"
 }
@@ -63,6 +69,7 @@ var Profiles = config.Profiles
 var Settings = []Setting{
 	{"profile", profileName},
 	{"disabled_rules", anyStrings},
+	{"enforcement", ruleModes},
 	{"exempt_users", nonEmpty},
 	{"denied_endpoints", endpointNames},
 	{"allowed_bind_paths", cleanPaths},
@@ -125,6 +132,9 @@ func (s Setting) check(v any) error {
 			return fmt.Errorf("data.guard.profile is %v, want %s", show(v), s.Type())
 		}
 		return nil
+	}
+	if s.kind == ruleModes {
+		return checkRuleModes(v)
 	}
 	list, ok := v.([]any)
 	if !ok {
@@ -207,3 +217,33 @@ func show(v any) string {
 	}
 	return fmt.Sprintf("%#v", v)
 }
+
+// checkRuleModes checks data.guard.enforcement: every key a rule ID, every
+// value a mode. A rule ID no loaded rule declares is not an error (a
+// team's rules need not declare theirs) but a warning (RuleIDWarnings):
+// such a typo leaves the rule enforced, the safe way round.
+func checkRuleModes(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return fmt.Errorf("data.guard.enforcement is %s, want %s", show(v), Setting{kind: ruleModes}.Type())
+	}
+	var errs []error
+	for _, id := range slices.Sorted(maps.Keys(m)) {
+		if !ruleID.MatchString(id) {
+			errs = append(errs, fmt.Errorf("data.guard.enforcement: %q is not a rule ID (such as DG-MNT-001)", id))
+		}
+		s, ok := m[id].(string)
+		if !ok {
+			errs = append(errs, fmt.Errorf("data.guard.enforcement[%q] is %s, want %q or %q", id, show(m[id]), enforce.Enforce, enforce.DryRun))
+			continue
+		}
+		if _, err := enforce.ParseMode(s); err != nil {
+			errs = append(errs, fmt.Errorf("data.guard.enforcement[%q]: %w", id, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ruleID is the shape of a rule ID: letters, digits and dashes, as the
+// library's DG-XXX-NNN and a team's TEAM-001.
+var ruleID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)

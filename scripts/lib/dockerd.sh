@@ -21,6 +21,11 @@
 # the file .dood-guard-dockerd): DIR/docker.sock is the API socket,
 # DIR/dockerd.log and DIR/containerd.log the logs.
 #
+# Engine: DG_ENGINE (20.10 or 29, default 20.10; scripts/lib/engine.sh) picks
+# the dockerd and runc: the namespace runs with that engine's binaries first
+# in PATH (Debian's for 20.10; the cached build for 29, which
+# scripts/build-engine.sh makes). DIR/engine records which one runs.
+#
 # Functions:
 #   dg_dockerd_prereqs             check root and the commands needed
 #   dg_dockerd_prepare DIR         make DIR and the daemon's config files
@@ -32,6 +37,9 @@
 #   dg_docker DIR ARGS...          the docker CLI against the private daemon
 
 DG_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/lib/engine.sh
+. "$DG_LIB_DIR/engine.sh"
+: "${DG_ENGINE:=$DG_ENGINE_DEFAULT}"
 # Debian's docker.io CLI; another docker binary earlier in PATH (e.g. a newer
 # CLI in /usr/local/bin) is not what the package installs.
 : "${DG_DOCKER_CLI:=/usr/bin/docker}"
@@ -75,6 +83,8 @@ dg_dockerd_prereqs() {
 		command -v "$c" >/dev/null 2>&1 || missing+=("$c")
 	done
 	[ -x "$DG_DOCKER_CLI" ] || missing+=("$DG_DOCKER_CLI (docker CLI)")
+	dg_engine_check "$DG_ENGINE" || return 1
+	dg_engine_built "$DG_ENGINE" || missing+=("engine $DG_ENGINE (run: scripts/build-engine.sh $DG_ENGINE)")
 	dg_find_busybox >/dev/null || missing+=("static busybox (busybox-static)")
 	if [ ${#missing[@]} -gt 0 ]; then
 		dg_err "missing: ${missing[*]} — install: apt-get install -y docker.io busybox-static iproute2"
@@ -125,8 +135,10 @@ EOF
 
 # dg_dockerd_cmd DIR [PLUGIN]: print nothing, set the array DG_CMD.
 dg_dockerd_cmd() {
-	local dir=$1 plugin=${2:-} init
-	DG_CMD=(unshare --net --pid --mount --fork --mount-proc --propagation private --kill-child=SIGKILL --)
+	local dir=$1 plugin=${2:-} init path
+	path=$(dg_engine_path "$DG_ENGINE") || return 1
+	printf '%s\n' "$DG_ENGINE" >"$dir/engine"
+	DG_CMD=(env "PATH=$path" unshare --net --pid --mount --fork --mount-proc --propagation private --kill-child=SIGKILL --)
 	if init=$(dg_find_init); then
 		# tini as the namespace's PID 1 reaps the shims' zombies and forwards
 		# SIGTERM to the init script, which shuts dockerd down gracefully.
@@ -142,7 +154,7 @@ dg_dockerd_exec() {
 	local dir=$1 plugin=${2:-}
 	[ -f "$dir/$DG_MARKER" ] || dg_dockerd_prepare "$dir" || return 1
 	dir=$(cd "$dir" && pwd)
-	dg_dockerd_cmd "$dir" "$plugin"
+	dg_dockerd_cmd "$dir" "$plugin" || return 1
 	echo $$ >"$dir/unshare.pid"
 	exec "${DG_CMD[@]}" </dev/null >>"$dir/ns.log" 2>&1
 }
@@ -158,7 +170,7 @@ dg_dockerd_start() {
 		dg_err "authorization plugin socket /run/docker/plugins/$plugin.sock does not exist (start the plugin first)"
 		return 1
 	fi
-	dg_dockerd_cmd "$dir" "$plugin"
+	dg_dockerd_cmd "$dir" "$plugin" || return 1
 	setsid "${DG_CMD[@]}" </dev/null >>"$dir/ns.log" 2>&1 &
 	echo $! >"$dir/unshare.pid"
 	if ! dg_dockerd_wait "$dir" 60; then

@@ -3,7 +3,9 @@
 # Debian machine. Source it; do not execute it.
 #
 #   dg_install_deps   apt-get install docker.io busybox-static iproute2 (and
-#                     util-linux, tar, curl) when something is missing;
+#                     util-linux, tar, curl, jq; gcc, pkg-config and
+#                     libseccomp-dev to build the Docker 29 engine's runc,
+#                     scripts/lib/engine.sh) when something is missing;
 #                     never starts the system's Docker service.
 #   dg_require_go     put /usr/local/go/bin on PATH if needed; fail if no Go.
 
@@ -26,6 +28,13 @@ dg_missing_pkgs() {
 	command -v curl >/dev/null 2>&1 || pkgs+=(curl)
 	# scripts/install.sh edits daemon.json with jq (managed-mode integration run).
 	command -v jq >/dev/null 2>&1 || pkgs+=(jq)
+	# The Docker 29 engine's runc is built with cgo and libseccomp
+	# (scripts/build-engine.sh); libseccomp-golang finds it with pkg-config.
+	command -v gcc >/dev/null 2>&1 || pkgs+=(gcc)
+	command -v pkg-config >/dev/null 2>&1 || pkgs+=(pkg-config)
+	pkg-config --exists libseccomp 2>/dev/null || pkgs+=(libseccomp-dev)
+	# integration/registry_test.go pushes the plugin to a local registry.
+	[ -x /usr/bin/docker-registry ] || pkgs+=(docker-registry)
 	printf '%s\n' "${pkgs[@]}"
 }
 
