@@ -30,7 +30,7 @@ func bundle(args []string, stdout, stderr io.Writer) int {
 	fs.Var((*multiFlag)(&c.RulesDirs), "rules", "a directory of a team's own rule packages (dood.rules.<name>), added beside the policy (repeatable)")
 	fs.StringVar(&c.DataPath, "data", "", "JSON or YAML policy data, merged over the embedded defaults")
 	fs.StringVar(&c.Profile, "profile", "", "policy profile written into the data: baseline or restricted")
-	fs.StringVar(&out, "o", "", "the bundle file to write (.tar.gz; - for stdout)")
+	fs.StringVar(&out, "output", "", "the bundle file to write (.tar.gz; - for stdout)")
 	fs.StringVar(&o.Revision, "revision", "", "the bundle's revision (in the manifest, the guards' logs and the decision events)")
 	fs.StringVar(&o.SigningKey, "signing-key", "", "sign the bundle: a PEM private key file, or the secret of an HS* algorithm")
 	fs.StringVar(&o.SigningAlg, "signing-alg", "RS256", "the signing algorithm (RS256, ES256, HS256, …)")
@@ -39,7 +39,7 @@ func bundle(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if out == "" {
-		fmt.Fprintf(stderr, "dood-guard bundle: invalid configuration:\n-o: where to write the bundle is required\n")
+		fmt.Fprintf(stderr, "dood-guard bundle: invalid configuration:\n--output: where to write the bundle is required\n")
 		return exitUsage
 	}
 	if c.Profile != "" && !oneOfStr(c.Profile, config.Profiles) {
