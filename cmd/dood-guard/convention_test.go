@@ -29,6 +29,9 @@ func TestCommandLineConvention(t *testing.T) {
 		{"audit stray argument", []string{"audit", "containers"}, exitUsage, `unexpected argument "containers"`},
 		{"test -h", []string{"test", "-h"}, exitOK, "--rules DIR"},
 		{"test bad profile", []string{"test", "--profile", "lax"}, exitUsage, "invalid configuration"},
+		{"bundle -h", []string{"bundle", "-h"}, exitOK, "-signing-key"},
+		{"bundle stray argument", []string{"bundle", "--output", "x", "dir"}, exitUsage, `unexpected argument "dir"`},
+		{"serve bad --config", []string{"serve", "--config", "/nonexistent/opa.yaml"}, exitUsage, "invalid configuration"},
 		{"version -h", []string{"version", "-h"}, exitOK, ""},
 		{"version stray argument", []string{"version", "now"}, exitUsage, `unexpected argument "now"`},
 	}
