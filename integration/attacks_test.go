@@ -176,7 +176,6 @@ var attackCases = []attackCase{
 	{name: "ns/IpcMode-host", body: hc(`{"IpcMode":"host"}`), rule: "DG-NS-001"},
 	{name: "ns/UTSMode-host", body: hc(`{"UTSMode":"host"}`), rule: "DG-NS-001"},
 	{name: "ns/UsernsMode-host", body: hc(`{"UsernsMode":"host"}`), rule: "DG-NS-001"},
-	{name: "ns/CgroupnsMode-host", body: hc(`{"CgroupnsMode":"host"}`), rule: "DG-NS-001"},
 	{name: "ns/pidmode-lower-case-key", body: hc(`{"pidmode":"host"}`), rule: "DG-NS-001"},
 
 	// --- security options --------------------------------------------------

@@ -224,14 +224,14 @@ func TestFrontRefusesHTTP2(t *testing.T) {
 	t.Run("prior-knowledge-grpc", func(t *testing.T) {
 		// A gRPC client's opening, frame by frame (Go's HTTP/2 client
 		// drops GOAWAY's debug data from its error; gRPC's prints it).
-		ga, answered := grpcListWorkers(t, h.frontSock)
+		ga, answered := h2ListWorkers(t, h.frontSock)
 		if answered || ga == nil || ga.ErrCode != http2.ErrCodeHTTP11Required || !strings.Contains(string(ga.DebugData()), "DG-REQ-003") {
 			t.Errorf("HTTP/2 gRPC through the front: answered=%v GOAWAY %v; want GOAWAY HTTP_1_1_REQUIRED naming DG-REQ-003", answered, ga)
 		}
 		if h.engine == engine29 {
 			// The same call on the daemon's own socket is answered: on
 			// 29 it is the front, not the daemon, that closes the path.
-			if _, answered := grpcListWorkers(t, h.direct.socket); !answered {
+			if _, answered := h2ListWorkers(t, h.direct.socket); !answered {
 				t.Errorf("engine 29: the daemon's own socket did not answer the HTTP/2 gRPC call; the front's refusal proves nothing")
 			}
 		}
@@ -275,7 +275,7 @@ func TestFrontAudit(t *testing.T) {
 // and sends BuildKit's ListWorkers call as gRPC does. It returns the GOAWAY
 // the server sent, or answered when the server answered the call (HEADERS
 // on its stream).
-func grpcListWorkers(t *testing.T, sock string) (ga *http2.GoAwayFrame, answered bool) {
+func h2ListWorkers(t *testing.T, sock string) (ga *http2.GoAwayFrame, answered bool) {
 	t.Helper()
 	c, err := net.DialTimeout("unix", sock, 5*time.Second)
 	if err != nil {

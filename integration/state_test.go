@@ -279,6 +279,14 @@ func TestState(t *testing.T) {
 		expectDenied(t, "ipc join", create(map[string]any{"IpcMode": "container:" + stSock}), "DG-STATE-004")
 		expectDenied(t, "bind-type volume by name (Binds)", create(map[string]any{"Binds": []string{stVolume + ":/data"}}), "DG-STATE-002")
 		expectDenied(t, "bind-type volume by name (Mounts)", create(map[string]any{"Mounts": []map[string]any{{"Type": "volume", "Source": stVolume, "Target": "/data"}}}), "DG-STATE-002")
+		// VolumeOptions.Subpath (API 1.45), unprefixed so that a newer daemon
+		// reads it: a directory of the host below the volume's bind.
+		subpath := d.jsonReq(t, "POST", "/containers/create", map[string]any{"Image": image, "Cmd": []string{"true"}, "HostConfig": map[string]any{
+			"Mounts": []map[string]any{{"Type": "volume", "Source": stVolume, "Target": "/data", "VolumeOptions": map[string]any{"Subpath": "etc"}}}}})
+		if id := createdID(subpath); id != "" {
+			t.Cleanup(func() { e.remove(id) })
+		}
+		expectDenied(t, "Subpath into a bind-type volume", subpath, "DG-STATE-002")
 	})
 
 	t.Run("docker-cli", func(t *testing.T) {

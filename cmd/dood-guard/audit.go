@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/docker/go-plugins-helpers/authorization"
+	"github.com/dood-guard/dood-guard/plugin/apiversion"
 	"github.com/dood-guard/dood-guard/plugin/config"
 	"github.com/dood-guard/dood-guard/plugin/front"
 	"github.com/dood-guard/dood-guard/plugin/guard"
@@ -33,6 +34,9 @@ type finding struct {
 }
 
 type auditReport struct {
+	// Daemon is what the daemon said in GET /version; requests are judged
+	// under its API versions.
+	Daemon *apiversion.Daemon `json:"daemon,omitempty"`
 	// DryRunRules are the rules in dry-run (data.guard.enforcement): the
 	// findings name them, and the guard would not refuse them yet.
 	DryRunRules []string  `json:"dryrun_rules,omitempty"`
@@ -42,6 +46,9 @@ type auditReport struct {
 	// Fronts are the socket fronts recorded on this host (dood-guard
 	// proxy), whether still running or not.
 	Fronts []front.Info `json:"fronts"`
+	// Warnings name what the guard cannot see on this daemon (they do not
+	// change the exit status).
+	Warnings []string `json:"warnings"`
 }
 
 // audit lists the existing containers and volumes that the policy would
@@ -64,7 +71,12 @@ func audit(args []string, stdout, stderr io.Writer) int {
 	if !validConfig("audit", &c, stderr) {
 		return 2
 	}
-	st, err := sc.source()
+	nopts, err := normalizeOptions(c)
+	if err != nil {
+		fmt.Fprintf(stderr, "dood-guard audit: %v\n", err)
+		return 2
+	}
+	st, err := sc.source(nopts)
 	if err != nil {
 		fmt.Fprintf(stderr, "dood-guard audit: %v\n", err)
 		return 2
@@ -79,6 +91,11 @@ func audit(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	g.SetState(st)
+	// Judge under the daemon's API versions; a daemon that cannot be asked
+	// fails the listing below with its own error.
+	if d, err := st.DaemonVersion(ctx); err == nil {
+		g.SetDaemon(&d)
+	}
 	rep, err := runAudit(ctx, g, st, c.CgroupV1())
 	if err != nil {
 		fmt.Fprintf(stderr, "dood-guard audit: %v\n", err)
@@ -106,7 +123,13 @@ func audit(args []string, stdout, stderr io.Writer) int {
 }
 
 func runAudit(ctx context.Context, g *guard.Guard, st *state.Source, cgroupV1 bool) (auditReport, error) {
-	rep := auditReport{Findings: []finding{}, DryRunRules: g.Enforcement().DryRunRules()}
+	rep := auditReport{Findings: []finding{}, Warnings: []string{}, DryRunRules: g.Enforcement().DryRunRules()}
+	if d := g.Versions().Daemon; d != nil {
+		rep.Daemon = d
+		if d.GRPCUnguarded() {
+			rep.Warnings = append(rep.Warnings, grpcWarning)
+		}
+	}
 	ids, err := st.ContainerIDs(ctx)
 	if err != nil {
 		return rep, err
@@ -138,7 +161,7 @@ func runAudit(ctx context.Context, g *guard.Guard, st *state.Source, cgroupV1 bo
 		if err != nil {
 			return rep, err
 		}
-		req := authorization.Request{RequestMethod: "POST", RequestURI: "/v1.41/volumes/create",
+		req := authorization.Request{RequestMethod: "POST", RequestURI: "/volumes/create",
 			RequestHeaders: map[string]string{"Content-Type": "application/json"}, RequestBody: body}
 		if f, bad := judge(ctx, g, req, "volume", "", v.Name); bad {
 			rep.Findings = append(rep.Findings, f)
@@ -148,7 +171,10 @@ func runAudit(ctx context.Context, g *guard.Guard, st *state.Source, cgroupV1 bo
 }
 
 // asCreate turns an inspect answer into the create request that would make
-// that container: its Config with its HostConfig, as the CLI sends them.
+// that container: its Config with its HostConfig, as the CLI sends them,
+// without a version prefix: the inspect answer was given in the daemon's
+// newest version, and the create is read under the same one (the daemon's,
+// once learned; otherwise the newest the guard knows).
 // Inspect shows the effective cgroup namespace mode; on cgroup v1 hosts
 // "host" is the daemon's default, which a create that names no mode gets
 // too, so it is judged as not given.
@@ -176,7 +202,7 @@ func asCreate(raw []byte, cgroupV1 bool) (string, authorization.Request, error) 
 	name := strings.TrimPrefix(c.Name, "/")
 	return name, authorization.Request{
 		RequestMethod:  "POST",
-		RequestURI:     "/v1.41/containers/create?name=" + url.QueryEscape(name),
+		RequestURI:     "/containers/create?name=" + url.QueryEscape(name),
 		RequestHeaders: map[string]string{"Content-Type": "application/json"},
 		RequestBody:    b,
 	}, nil
@@ -196,6 +222,9 @@ func judge(ctx context.Context, g *guard.Guard, req authorization.Request, kind,
 }
 
 func printAudit(w io.Writer, rep auditReport) {
+	for _, m := range rep.Warnings {
+		fmt.Fprintf(w, "WARNING: %s\n\n", m)
+	}
 	printFronts(w, rep.Fronts)
 	if len(rep.DryRunRules) > 0 {
 		fmt.Fprintf(w, "DRY-RUN rules (data.guard.enforcement; listed, not yet refused): %s\n", strings.Join(rep.DryRunRules, ","))

@@ -14,8 +14,21 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// fakeDocker answers the calls `dood-guard audit` makes.
+// fakeDocker answers the calls `dood-guard audit` makes, as a Docker 20.10
+// daemon.
 func fakeDocker(t *testing.T, containers map[string]string, volumes string) string {
+	t.Helper()
+	return fakeDockerVersion(t, version2010, containers, volumes)
+}
+
+const (
+	version2010 = `{"Version":"20.10.24+dfsg1","ApiVersion":"1.41","MinAPIVersion":"1.12","Os":"linux"}`
+	version29   = `{"Version":"29.8.0","ApiVersion":"1.56","MinAPIVersion":"1.40","Os":"linux"}`
+)
+
+// fakeDockerVersion is fakeDocker answering GET /version with version ("":
+// a daemon that cannot say).
+func fakeDockerVersion(t *testing.T, version string, containers map[string]string, volumes string) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "dg-audit")
 	if err != nil {
@@ -29,6 +42,8 @@ func fakeDocker(t *testing.T, containers map[string]string, volumes string) stri
 	}
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch p := r.URL.Path; {
+		case p == "/version" && version != "":
+			w.Write([]byte(version))
 		case p == "/containers/json":
 			var list []map[string]string
 			for id := range containers {
@@ -100,5 +115,59 @@ func TestAudit(t *testing.T) {
 	}
 	if code := run([]string{"audit", "--docker-host", "unix:///nonexistent/docker.sock"}, nil, &out, &errb); code != 1 {
 		t.Errorf("no daemon: exit %d, want 1", code)
+	}
+}
+
+// On a daemon that serves BuildKit's gRPC API past every authorization
+// plugin (29.2 and later), audit says so; on 20.10 it does not. Neither
+// changes the exit status, which is about the findings.
+func TestAuditWarnsOfTheUnguardedGRPCPath(t *testing.T) {
+	for _, tt := range []struct {
+		name, version string
+		warn          bool
+	}{
+		{"docker-29.8", version29, true},
+		{"docker-20.10", version2010, false},
+		{"version-unknown", "", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			host := fakeDockerVersion(t, tt.version, map[string]string{}, `{"Volumes":[]}`)
+			var out, errb bytes.Buffer
+			if code := run([]string{"audit", "--json", "--docker-host", host}, nil, &out, &errb); code != 0 {
+				t.Fatalf("exit %d, want 0; stderr: %s", code, errb.String())
+			}
+			var rep auditReport
+			if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+				t.Fatal(err)
+			}
+			if got := len(rep.Warnings) == 1 && strings.Contains(rep.Warnings[0], "application/grpc"); got != tt.warn {
+				t.Errorf("warnings %q, want the gRPC warning: %v", rep.Warnings, tt.warn)
+			}
+			out.Reset()
+			run([]string{"audit", "--docker-host", host}, nil, &out, &errb)
+			if got := strings.Contains(out.String(), "WARNING: this daemon (Docker 29.2 or later)"); got != tt.warn {
+				t.Errorf("table output warns: %v, want %v:\n%s", got, tt.warn, out.String())
+			}
+		})
+	}
+}
+
+// audit reports the daemon whose API versions it judged under.
+func TestAuditReportsTheDaemon(t *testing.T) {
+	for _, version := range []string{version2010, version29} {
+		host := fakeDockerVersion(t, version, map[string]string{}, `{"Volumes":[]}`)
+		var out, errb bytes.Buffer
+		if code := run([]string{"audit", "--json", "--docker-host", host}, nil, &out, &errb); code != 0 {
+			t.Fatalf("exit %d; stderr: %s", code, errb.String())
+		}
+		var rep auditReport
+		if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+			t.Fatal(err)
+		}
+		var want struct{ ApiVersion string }
+		json.Unmarshal([]byte(version), &want)
+		if rep.Daemon == nil || rep.Daemon.APIVersion != want.ApiVersion {
+			t.Errorf("report's daemon %+v, want API %s", rep.Daemon, want.ApiVersion)
+		}
 	}
 }

@@ -32,6 +32,10 @@ func TestCommandLineConvention(t *testing.T) {
 		{"bundle -h", []string{"bundle", "-h"}, exitOK, "-signing-key"},
 		{"bundle stray argument", []string{"bundle", "--output", "x", "dir"}, exitUsage, `unexpected argument "dir"`},
 		{"serve bad --config", []string{"serve", "--config", "/nonexistent/opa.yaml"}, exitUsage, "invalid configuration"},
+		{"check -h", []string{"check", "-h"}, exitOK, "-format"},
+		{"check with nothing to check", []string{"check"}, exitUsage, "usage: dood-guard check"},
+		{"check compose files and a command line", []string{"check", "a.yaml", "--", "docker", "run", "busybox"}, exitUsage, `stray "a.yaml"`},
+		{"check unknown flag", []string{"check", "--no-such-flag", "a.yaml"}, exitUsage, "flag provided but not defined"},
 		{"version -h", []string{"version", "-h"}, exitOK, ""},
 		{"version stray argument", []string{"version", "now"}, exitUsage, `unexpected argument "now"`},
 	}

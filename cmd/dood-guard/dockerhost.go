@@ -8,6 +8,7 @@ import (
 
 	"github.com/dood-guard/dood-guard/plugin/guard"
 	"github.com/dood-guard/dood-guard/plugin/logfields"
+	"github.com/dood-guard/dood-guard/plugin/normalize"
 	"github.com/dood-guard/dood-guard/plugin/state"
 	"github.com/sirupsen/logrus"
 )
@@ -16,6 +17,9 @@ import (
 type stateConfig struct {
 	DockerHost string
 	TTL        time.Duration
+	// SelfNames are the names dockerd knows the guard by as a legacy
+	// plugin (the socket's name), set from --socket.
+	SelfNames []string
 }
 
 const defaultDockerHost = "unix:///var/run/docker.sock"
@@ -26,8 +30,10 @@ func stateFlags(fs *flag.FlagSet, sc *stateConfig) {
 	fs.DurationVar(&sc.TTL, "state-ttl", 2*time.Second, "how long a looked-up container or volume is remembered (0 for the default, negative to disable)")
 }
 
-func (sc stateConfig) source() (*state.Source, error) {
-	s, err := state.New(sc.DockerHost, state.Options{TTL: sc.TTL})
+// source reads the daemon's state; host says how the host reads bind
+// sources and local volumes (the guard's own --host-root and --cgroup).
+func (sc stateConfig) source(host normalize.Options) (*state.Source, error) {
+	s, err := state.New(sc.DockerHost, state.Options{TTL: sc.TTL, Host: host, SelfNames: sc.SelfNames})
 	if err != nil {
 		return nil, fmt.Errorf("--docker-host: %w", err)
 	}
@@ -37,10 +43,12 @@ func (sc stateConfig) source() (*state.Source, error) {
 // watchState keeps the state cache fresh from the daemon's events. The
 // daemon starts after its authorization plugin, so this never blocks
 // start-up: it connects when the daemon is up, logs once when it does, and
-// then runs onceUp in the background.
-func watchState(ctx context.Context, s *state.Source, log logrus.FieldLogger, onceUp func()) {
+// then runs onceUp in the background. Every (re)connection runs connected
+// first: the daemon behind the socket may have been restarted or upgraded.
+func watchState(ctx context.Context, s *state.Source, log logrus.FieldLogger, connected, onceUp func()) {
 	first := true
 	s.Watch(ctx, func() {
+		connected()
 		if first {
 			first = false
 			log.WithField(logfields.DockerHost, s.Host()).Info("following the daemon's events for state lookups")

@@ -24,7 +24,7 @@ func policyFlags(fs *flag.FlagSet, c *config.Config) {
 	fs.Var((*multiFlag)(&c.PolicyPaths), "policy", "a .rego file or a directory of them (repeatable); replaces the embedded policy")
 	fs.StringVar(&c.DataPath, "data", "", "JSON or YAML policy data, merged over the embedded defaults")
 	fs.BoolVar(&c.AllowUnknownRoutes, "allow-unknown-routes", false, "let the policy judge mutating calls to routes the guard does not know, instead of denying them")
-	fs.StringVar(&c.DefaultAPIVersion, "default-api-version", "", "API version dockerd assumes for requests without a /vX.Y prefix (default 1.41)")
+	fs.StringVar(&c.DefaultAPIVersion, "default-api-version", "", "API version of requests without a /vX.Y prefix, over what the daemon says (default: the daemon's, from GET /version through --docker-host; while unknown, the newest the guard knows)")
 	fs.StringVar(&c.Cgroup, "cgroup", "", "host cgroup version: auto, v1 or v2 (default auto)")
 	fs.Var((*multiFlag)(&c.RulesDirs), "rules", "a directory of a team's own rule packages (dood.rules.<name>), added beside the policy (repeatable)")
 	fs.StringVar(&c.Profile, "profile", "", "policy profile: baseline or restricted (default: data.guard.profile, baseline)")

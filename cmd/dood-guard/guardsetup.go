@@ -9,6 +9,7 @@ import (
 	"github.com/dood-guard/dood-guard/plugin/config"
 	"github.com/dood-guard/dood-guard/plugin/decisionlog"
 	"github.com/dood-guard/dood-guard/plugin/guard"
+	"github.com/dood-guard/dood-guard/plugin/normalize"
 	"github.com/dood-guard/dood-guard/plugin/policy"
 	"github.com/dood-guard/dood-guard/plugin/reload"
 	"github.com/sirupsen/logrus"
@@ -49,7 +50,7 @@ func parseGuardFlags(cmd string, fs *flag.FlagSet, args []string, s *guardSetup,
 	if !configureFromEnv(fs, stderr) || !validConfig(cmd, &s.Config, stderr) {
 		return exitUsage, true
 	}
-	if _, err := s.State.source(); err != nil {
+	if _, err := s.State.source(normalize.Options{}); err != nil {
 		fmt.Fprintf(stderr, "dood-guard %s: invalid configuration:\n%v\n", cmd, err)
 		return exitUsage, true
 	}
@@ -91,7 +92,11 @@ func startGuard(ctx context.Context, s guardSetup, log *logrus.Logger) (*running
 			return nil, err
 		}
 	}
-	st, err := s.State.source()
+	nopts, err := normalizeOptions(c)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.State.source(nopts)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +112,9 @@ func startGuard(ctx context.Context, s guardSetup, log *logrus.Logger) (*running
 	closeAll := func() { f.Stop(); closeDecisions() }
 	g.SetDecisionLog(decisions)
 	g.SetState(st)
-	go watchState(ctx, st, log, func() { logAudit(ctx, g, st, c.CgroupV1(), log) })
+	go watchState(ctx, st, log,
+		func() { learnDaemon(ctx, g, st, log) },
+		func() { logAudit(ctx, g, st, c.CgroupV1(), log) })
 	if s.Fleet.bundles() {
 		// The policy comes from bundles: no local file to read again.
 		go ignoreHUP(ctx, log)

@@ -23,6 +23,7 @@ commands:
   test      run the policy library's Rego tests, and a team's (dood-guard test DIR)
   audit     list existing containers and volumes the policy would refuse (exit 3 when any)
   bundle    build an OPA bundle of the policy and data (optionally signed) for serve --config
+  check     judge a docker run/create/service create line or compose files before they reach a daemon (exit 3 when refused)
   version   print version, commit and OPA version
 
   help      print this text
@@ -34,7 +35,7 @@ exit codes (every command):
   0  done; nothing refused or found
   1  error: could not do what was asked
   2  usage: unknown command, bad flag, stray argument, invalid configuration
-  3  done, and something was refused or found (eval denied, audit findings)
+  3  done, and something was refused or found (eval denied, audit findings, check refusals)
 `
 
 func main() {
@@ -59,6 +60,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return audit(args[1:], stdout, stderr)
 	case "bundle":
 		return bundle(args[1:], stdout, stderr)
+	case "check":
+		return checkCmd(args[1:], stdout, stderr)
 	case "version":
 		fs := newFlagSet("version", stderr)
 		if code, done := parseArgs(fs, args[1:], 0); done {

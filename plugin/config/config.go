@@ -25,8 +25,11 @@ type Config struct {
 	LogLevel           string // debug | info | warn | error
 	LogDecisions       string // all | deny
 	AllowUnknownRoutes bool
-	DefaultAPIVersion  string
-	Cgroup             string // auto | v1 | v2
+	// DefaultAPIVersion, when set, is the version of a request without a
+	// /vX.Y prefix, over what the daemon says (plugin/apiversion); "" follows
+	// the daemon.
+	DefaultAPIVersion string
+	Cgroup            string // auto | v1 | v2
 	// RulesDirs are directories of a team's own rule packages
 	// (package dood.rules.<name>), added beside the policy.
 	RulesDirs []string
@@ -63,7 +66,6 @@ func (c *Config) Validate() error {
 	c.LogFormat = orDefault(c.LogFormat, "json")
 	c.LogLevel = orDefault(c.LogLevel, "info")
 	c.LogDecisions = orDefault(c.LogDecisions, "all")
-	c.DefaultAPIVersion = orDefault(c.DefaultAPIVersion, "1.41")
 	c.Cgroup = orDefault(c.Cgroup, "auto")
 	errs = append(errs,
 		oneOf("log-format", c.LogFormat, "json", "text"),
@@ -71,7 +73,7 @@ func (c *Config) Validate() error {
 		oneOf("log-decisions", c.LogDecisions, "all", "deny"),
 		oneOf("cgroup", c.Cgroup, "auto", "v1", "v2"),
 	)
-	if !validVersion(c.DefaultAPIVersion) {
+	if c.DefaultAPIVersion != "" && !validVersion(c.DefaultAPIVersion) {
 		errs = append(errs, fmt.Errorf("default-api-version %q: want a version such as 1.41", c.DefaultAPIVersion))
 	}
 	for _, p := range c.PolicyPaths {

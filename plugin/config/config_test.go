@@ -12,7 +12,7 @@ func TestDefaultsAreInjected(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	want := Config{Socket: DefaultSocket, LogFormat: "json", LogLevel: "info", LogDecisions: "all", DefaultAPIVersion: "1.41", Cgroup: "auto", Enforcement: "enforce"}
+	want := Config{Socket: DefaultSocket, LogFormat: "json", LogLevel: "info", LogDecisions: "all", Cgroup: "auto", Enforcement: "enforce"}
 	if diff := cmp.Diff(want, c); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
 	}

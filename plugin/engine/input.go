@@ -69,7 +69,7 @@ func key(s string) *ast.Term {
 var keyTerms = func() map[string]*ast.Term {
 	m := map[string]*ast.Term{}
 	for _, s := range []string{
-		"phase", "user", "auth_method", "method", "path", "api_version", "api_version_given",
+		"phase", "user", "auth_method", "method", "path", "api_version", "api_version_given", "api_version_supported",
 		"endpoint", "params", "query", "body", "facts", "state",
 		"value", "privileged", "mounts", "volumes_from", "capabilities", "add", "drop", "namespaces",
 		"devices", "device_cgroup_rules", "security_options", "runtime", "cgroup_parent",

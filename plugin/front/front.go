@@ -77,8 +77,7 @@ func (f *Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if h2cUpgrade(r) {
-		req := authorization.Request{RequestMethod: r.Method, RequestURI: r.RequestURI}
-		f.writeDenial(w, f.guard.Refuse(req, http2Violation))
+		f.writeDenial(w, f.guard.Refuse(baseRequest(r), http2Violation))
 		return
 	}
 	req, body, err := authzRequest(r, f.opts.BodyLimit)

@@ -55,7 +55,7 @@ func h2cUpgrade(r *http.Request) bool {
 // SETTINGS, then GOAWAY with HTTP_1_1_REQUIRED and the reason as debug
 // data, which HTTP/2 clients (gRPC's included) print.
 func (f *Front) refuseHTTP2Preface(w http.ResponseWriter, r *http.Request) {
-	res := f.guard.Refuse(authorization.Request{RequestMethod: r.Method, RequestURI: r.RequestURI}, http2Violation)
+	res := f.guard.Refuse(baseRequest(r), http2Violation)
 	msg := "authorization denied by " + f.opts.Name + ": " + res.Msg
 	hj, ok := w.(http.Hijacker)
 	if !ok {

@@ -34,19 +34,8 @@ var errBodyTooLarge = errors.New("request body too large")
 // request's own body streams to the daemon unjudged, as it would reach the
 // handler unjudged behind a plugin.
 func authzRequest(r *http.Request, limit int64) (authorization.Request, []byte, error) {
-	req := authorization.Request{
-		RequestMethod:  r.Method,
-		RequestURI:     r.RequestURI,
-		RequestHeaders: flatten(r.Header),
-	}
-	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
-		req.User = r.TLS.PeerCertificates[0].Subject.CommonName
-		req.UserAuthNMethod = "TLS"
-		for _, c := range r.TLS.PeerCertificates {
-			pc := authorization.PeerCertificate(*c)
-			req.RequestPeerCertificates = append(req.RequestPeerCertificates, &pc)
-		}
-	}
+	req := baseRequest(r)
+	req.RequestHeaders = flatten(r.Header)
 	if !sendBody(r.RequestURI, r.Header) {
 		return req, nil, nil
 	}
@@ -61,6 +50,22 @@ func authzRequest(r *http.Request, limit int64) (authorization.Request, []byte, 
 	}
 	req.RequestBody = body
 	return req, body, nil
+}
+
+// baseRequest is who asks for what: the method, the raw target and, on
+// TLS, the peer (dockerd's middleware: the first certificate's common name
+// is the user, "TLS" the method).
+func baseRequest(r *http.Request) authorization.Request {
+	req := authorization.Request{RequestMethod: r.Method, RequestURI: r.RequestURI}
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		req.User = r.TLS.PeerCertificates[0].Subject.CommonName
+		req.UserAuthNMethod = "TLS"
+		for _, c := range r.TLS.PeerCertificates {
+			pc := authorization.PeerCertificate(*c)
+			req.RequestPeerCertificates = append(req.RequestPeerCertificates, &pc)
+		}
+	}
+	return req
 }
 
 // authPath is dockerd's test for the login endpoint, whose body (the

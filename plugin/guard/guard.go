@@ -6,10 +6,12 @@ package guard
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/docker/go-plugins-helpers/authorization"
+	"github.com/dood-guard/dood-guard/plugin/apiversion"
 	"github.com/dood-guard/dood-guard/plugin/decisionlog"
 	"github.com/dood-guard/dood-guard/plugin/enforce"
 	"github.com/dood-guard/dood-guard/plugin/engine"
@@ -21,8 +23,9 @@ import (
 
 // Options change how requests are read and logged.
 type Options struct {
-	// DefaultAPIVersion is the version dockerd assumes when a request has no
-	// /vX.Y prefix.
+	// DefaultAPIVersion, when set, is the version of a request without a
+	// /vX.Y prefix, over what the daemon says (SetDaemon); "" follows the
+	// daemon, and the newest version the guard knows while it is unknown.
 	DefaultAPIVersion string
 	// AllowUnknownRoutes sends mutating calls to unknown routes to the policy
 	// instead of denying them outright.
@@ -38,6 +41,9 @@ type Options struct {
 // can be swapped while it serves.
 type Guard struct {
 	policy atomic.Pointer[loaded]
+	// swap serialises the writers of policy (a reload, a daemon learned).
+	swap   sync.Mutex
+	daemon *apiversion.Daemon // under swap
 	state  StateSource
 	opts   Options
 	// decisions gets one record per decision.
@@ -50,9 +56,11 @@ type Guard struct {
 // (plugin/state): the containers an exec, attach, archive, commit or export
 // reaches into, the containers and volumes a create uses.
 type StateSource interface {
-	// Lookup returns input's "state" member, or nil when the request points
-	// at nothing; an error means the state could not be read.
-	Lookup(ctx context.Context, input map[string]any) (map[string]any, error)
+	// Lookup returns input's "state" member for the lookups the policy
+	// declares for the request's endpoint (kinds, never empty), or nil when
+	// the request points at nothing; an error means the state could not be
+	// read.
+	Lookup(ctx context.Context, input map[string]any, kinds []string) (map[string]any, error)
 	// Observe is told about each request the daemon has handled.
 	Observe(method, requestURI string)
 }
@@ -64,10 +72,9 @@ func (g *Guard) SetState(s StateSource) { g.state = s }
 // New returns a guard with no policy: it denies everything until SetEngine.
 // It logs its denials to log until SetDecisionLog.
 func New(opts Options, log logrus.FieldLogger) *Guard {
-	if opts.DefaultAPIVersion == "" {
-		opts.DefaultAPIVersion = "1.41"
-	}
-	return &Guard{opts: opts, decisions: decisionlog.NewLogrus(log, decisionlog.DenialsOnly)}
+	g := &Guard{opts: opts, decisions: decisionlog.NewLogrus(log, decisionlog.DenialsOnly)}
+	g.policy.Store(newLoaded(nil, enforce.Policy{Default: g.mode()}, g.versions()))
+	return g
 }
 
 // SetDecisionLog sends the decisions to s, which chooses which to write.
@@ -86,7 +93,9 @@ func (g *Guard) SetEngine(e *engine.Engine) { g.Install(e, nil) }
 // remembered for the policy before: a remembered outcome has its
 // enforcement applied, so it is exact for its own load only.
 func (g *Guard) Install(e *engine.Engine, rules map[string]enforce.Mode) {
-	g.policy.Store(newLoaded(e, enforce.Policy{Default: g.mode(), Rules: rules}))
+	g.swap.Lock()
+	defer g.swap.Unlock()
+	g.policy.Store(newLoaded(e, enforce.Policy{Default: g.mode(), Rules: rules}, g.versions()))
 }
 
 func (g *Guard) mode() enforce.Mode {
@@ -97,11 +106,37 @@ func (g *Guard) mode() enforce.Mode {
 }
 
 // Enforcement is the enforcement of the policy serving now.
-func (g *Guard) Enforcement() enforce.Policy {
-	if l := g.policy.Load(); l != nil {
-		return l.enf
+func (g *Guard) Enforcement() enforce.Policy { return g.policy.Load().enf }
+
+// SetDaemon tells the guard what the daemon in front of it said in GET
+// /version (nil: it could not be asked). Requests are read under its API
+// versions from now on, unless --default-api-version said otherwise; the
+// outcomes remembered under the previous versions are forgotten. It returns
+// the versions now in force.
+func (g *Guard) SetDaemon(d *apiversion.Daemon) apiversion.Versions {
+	g.swap.Lock()
+	defer g.swap.Unlock()
+	g.daemon = d
+	v := g.versions()
+	if cur := g.policy.Load(); !sameVersions(cur.versions, v) {
+		g.policy.Store(newLoaded(cur.engine, cur.enf, v))
 	}
-	return enforce.Policy{Default: g.mode()}
+	return v
+}
+
+// Versions are the API versions requests are read under now.
+func (g *Guard) Versions() apiversion.Versions { return g.policy.Load().versions }
+
+// versions resolves the flag against the daemon; call under swap.
+func (g *Guard) versions() apiversion.Versions {
+	return apiversion.Resolve(g.opts.DefaultAPIVersion, g.daemon)
+}
+
+func sameVersions(a, b apiversion.Versions) bool {
+	if a.Default != b.Default || a.Source != b.Source || (a.Daemon == nil) != (b.Daemon == nil) {
+		return false
+	}
+	return a.Daemon == nil || *a.Daemon == *b.Daemon
 }
 
 // Outcome is a decision with what the log line reports.
@@ -169,7 +204,7 @@ func (g *Guard) AuthZRes(req authorization.Request) authorization.Response {
 // from the request bytes alone are remembered per policy load (memo.go).
 func (g *Guard) Decide(ctx context.Context, req authorization.Request) Outcome {
 	l := g.policy.Load()
-	if l == nil || l.memo == nil {
+	if l.memo == nil {
 		out, _ := g.decide(ctx, l, req)
 		return out
 	}
@@ -188,7 +223,7 @@ func (g *Guard) Decide(ctx context.Context, req authorization.Request) Outcome {
 // decide reads and judges one request; pure reports that the outcome
 // follows from the request and the policy alone.
 func (g *Guard) decide(ctx context.Context, l *loaded, req authorization.Request) (out Outcome, pure bool) {
-	nreq, body, vs := g.read(req)
+	nreq, body, vs := g.read(req, l.versions)
 	out.Request = nreq
 	pure = true
 	if len(vs) == 0 {
@@ -226,10 +261,10 @@ func (g *Guard) evaluate(ctx context.Context, l *loaded, nreq normalize.Request,
 	if err != nil {
 		return []verdict.Violation{verdict.New(verdict.BodyUndecodable, "the request body cannot be read as dockerd reads it: "+err.Error(), "")}, !resolved
 	}
-	if l == nil || l.engine == nil {
+	if l.engine == nil {
 		return []verdict.Violation{verdict.New(verdict.PolicyFailed, "no policy is loaded", "")}, false
 	}
-	st, stateErr := g.lookupState(ctx, input)
+	st, stateErr := g.lookupState(ctx, l.engine, input)
 	g.metrics.StateLookup(st != nil, stateErr)
 	if st != nil {
 		input["state"] = st
@@ -239,10 +274,20 @@ func (g *Guard) evaluate(ctx context.Context, l *loaded, nreq normalize.Request,
 	if err != nil {
 		return []verdict.Violation{verdict.New(verdict.PolicyFailed, "policy evaluation failed: "+err.Error(), "")}, false
 	}
-	if stateErr != nil && d.Allow {
+	if stateErr != nil {
 		// Judged without state: a request refused on its own is refused
-		// with its own reasons; one that would pass is refused for want
-		// of state.
+		// with its own reasons; one refused only for want of state (the
+		// policy's DG-STATE-001) is refused with the reason the state
+		// could not be read.
+		var own []verdict.Violation
+		for _, v := range d.Violations {
+			if v.ID != verdict.StateUnreadable {
+				own = append(own, v)
+			}
+		}
+		if len(own) > 0 {
+			return own, false
+		}
 		return []verdict.Violation{verdict.New(verdict.StateUnreadable, "the state of the objects the request points at could not be read: "+stateErr.Error(), "")}, false
 	}
 	if d.Allow {
@@ -256,11 +301,13 @@ func (g *Guard) evaluate(ctx context.Context, l *loaded, nreq normalize.Request,
 
 // lookupState reads the daemon's state for the objects the request points
 // at. Outcomes resting on state are never remembered.
-func (g *Guard) lookupState(ctx context.Context, input map[string]any) (map[string]any, error) {
-	if g.state == nil {
+func (g *Guard) lookupState(ctx context.Context, e *engine.Engine, input map[string]any) (map[string]any, error) {
+	endpoint, _ := input["endpoint"].(string)
+	kinds := e.Lookups()[endpoint]
+	if g.state == nil || len(kinds) == 0 {
 		return nil, nil
 	}
-	return g.state.Lookup(ctx, input)
+	return g.state.Lookup(ctx, input, kinds)
 }
 
 func ruleID(v verdict.Violation) string { return v.ID }

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/docker/go-plugins-helpers/authorization"
+	"github.com/dood-guard/dood-guard/plugin/apiversion"
 	"github.com/dood-guard/dood-guard/plugin/enforce"
 	"github.com/dood-guard/dood-guard/plugin/engine"
 )
@@ -24,18 +25,20 @@ import (
 const memoSize = 4096
 
 // loaded is a policy with its enforcement (the guard's mode and its data's
-// per-rule modes) and the outcomes remembered for both: swapping the policy
-// drops them in the same step. A remembered outcome has the enforcement
-// applied; since the enforcement is fixed for the load, giving it again is
-// still exact.
+// per-rule modes), the API versions requests are read under, and the
+// outcomes remembered for all three: swapping any of them drops the
+// outcomes in the same step (an unprefixed request's version is not in its
+// bytes). A remembered outcome has the enforcement applied; since the
+// enforcement is fixed for the load, giving it again is still exact.
 type loaded struct {
-	engine *engine.Engine
-	enf    enforce.Policy
-	memo   *memo // nil when the policy is not deterministic
+	engine   *engine.Engine
+	enf      enforce.Policy
+	versions apiversion.Versions
+	memo     *memo // nil when the policy is not deterministic
 }
 
-func newLoaded(e *engine.Engine, enf enforce.Policy) *loaded {
-	l := &loaded{engine: e, enf: enf}
+func newLoaded(e *engine.Engine, enf enforce.Policy, v apiversion.Versions) *loaded {
+	l := &loaded{engine: e, enf: enf, versions: v}
 	if e != nil && e.Deterministic() {
 		l.memo = newMemo(memoSize)
 	}

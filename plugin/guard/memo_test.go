@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/docker/go-plugins-helpers/authorization"
+	"github.com/dood-guard/dood-guard/plugin/apiversion"
 	"github.com/dood-guard/dood-guard/plugin/enforce"
 	"github.com/dood-guard/dood-guard/plugin/engine"
 	"github.com/dood-guard/dood-guard/plugin/normalize"
@@ -20,7 +21,9 @@ import (
 func unmemoised(g *Guard) *Guard {
 	u := New(g.opts, nil)
 	u.decisions = g.decisions
-	u.policy.Store(&loaded{engine: g.policy.Load().engine})
+	u.state = g.state
+	cur := g.policy.Load()
+	u.policy.Store(&loaded{engine: cur.engine, enf: cur.enf, versions: cur.versions})
 	return u
 }
 
@@ -217,7 +220,7 @@ decision := {"allow": time.now_ns() > 0, "violations": []}`}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if newLoaded(e, enforce.Policy{}).memo != nil {
+	if newLoaded(e, enforce.Policy{}, apiversion.Resolve("", nil)).memo != nil {
 		t.Error("a policy reading the clock has its outcomes remembered")
 	}
 }

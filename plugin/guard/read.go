@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/docker/go-plugins-helpers/authorization"
+	"github.com/dood-guard/dood-guard/plugin/apiversion"
 	"github.com/dood-guard/dood-guard/plugin/decode"
 	"github.com/dood-guard/dood-guard/plugin/normalize"
 	"github.com/dood-guard/dood-guard/plugin/route"
@@ -17,7 +18,7 @@ var malformed = verdict.New(verdict.MalformedRequest,
 
 // read routes the request and decodes its body. Violations mean the guard
 // cannot see the request as dockerd will execute it.
-func (g *Guard) read(req authorization.Request) (normalize.Request, any, []verdict.Violation) {
+func (g *Guard) read(req authorization.Request, versions apiversion.Versions) (normalize.Request, any, []verdict.Violation) {
 	nreq := normalize.Request{Phase: "request", User: req.User, AuthMethod: req.UserAuthNMethod, Method: req.RequestMethod}
 	if req.RequestMethod == "" || req.RequestURI == "" {
 		return nreq, nil, []verdict.Violation{malformed}
@@ -28,7 +29,8 @@ func (g *Guard) read(req authorization.Request) (normalize.Request, any, []verdi
 	}
 	nreq.Path, nreq.Endpoint, nreq.Params, nreq.Query = m.Path, m.Endpoint, m.Params, m.Query
 	nreq.APIVersionGiven = m.APIVersion != ""
-	nreq.APIVersion = canonicalVersion(m.APIVersion, g.opts.DefaultAPIVersion)
+	nreq.APIVersion = versions.Effective(m.APIVersion)
+	nreq.APIVersionSupported = versions.Supported(nreq.APIVersion)
 
 	ct := header(req.RequestHeaders, "Content-Type")
 	if decode.IsForm(ct) {
@@ -109,18 +111,4 @@ func header(h map[string]string, name string) string {
 
 func isMutating(method string) bool {
 	return method != http.MethodGet && method != http.MethodHead
-}
-
-// canonicalVersion renders the version as dockerd compares it ("01.41" is
-// 1.41), or the daemon default when the request has no prefix.
-func canonicalVersion(given, def string) string {
-	if given == "" {
-		return def
-	}
-	parts := strings.Split(given, ".")
-	for i, p := range parts {
-		n, _ := strconv.Atoi(p)
-		parts[i] = strconv.Itoa(n)
-	}
-	return strings.Join(parts, ".")
 }

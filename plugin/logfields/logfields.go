@@ -28,6 +28,14 @@ const (
 	DryRun      = "dryrun_rules" // rule IDs in dry-run (data.guard.enforcement)
 	DockerHost  = "docker_host"  // the daemon's API the guard reads state from (the front: forwards to)
 	TCP         = "tcp"          // the socket front's TLS address
+
+	// The daemon in front of the guard (GET /version) and the API version
+	// of requests without a /vX.Y prefix (plugin/apiversion).
+	DaemonVersion           = "daemon_version"
+	DaemonAPIVersion        = "daemon_api_version"
+	DaemonMinAPIVersion     = "daemon_min_api_version"
+	DefaultAPIVersion       = "default_api_version"
+	DefaultAPIVersionSource = "default_api_version_source" // flag | daemon | assumed
 )
 
 // Decision values.

@@ -9,6 +9,7 @@ import (
 	"github.com/dood-guard/dood-guard/plugin/route"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
+	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/api/types/swarm"
 	"github.com/moby/moby/api/types/volume"
 )
@@ -41,6 +42,7 @@ func containerFacts(hc *container.HostConfig, apiVersion string, opts Options) (
 		"cgroup_parent":       fact(hc.CgroupParent, "HostConfig.CgroupParent"),
 		"masked_paths":        pathList(hc.MaskedPaths, "HostConfig.MaskedPaths"),
 		"readonly_paths":      pathList(hc.ReadonlyPaths, "HostConfig.ReadonlyPaths"),
+		"restart_policy":      fact(string(hc.RestartPolicy.Name), "HostConfig.RestartPolicy.Name"),
 	}, nil
 }
 
@@ -58,6 +60,8 @@ func endpointFacts(endpoint string, body any, opts Options) (map[string]any, err
 		return map[string]any{"mounts": []any{mountFact(string(mount.TypeVolume), b.Name, "", false, volumeDriver(b.Driver), b.DriverOpts, "DriverOpts")}}, nil
 	case *decode.ServiceSpec:
 		return serviceFacts(b, opts.Resolve), nil
+	case *network.ConnectRequest:
+		return connectFacts(b), nil
 	}
 	return nil, nil
 }
@@ -262,14 +266,16 @@ func deviceRequests(rs []container.DeviceRequest) []any {
 		}
 		out = append(out, map[string]any{
 			"driver": r.Driver, "count": r.Count, "device_ids": ids, "capabilities": caps,
-			"path": fmt.Sprintf("HostConfig.DeviceRequests[%d]", i),
+			"cdi_devices": cdiDevices(r),
+			"path":        fmt.Sprintf("HostConfig.DeviceRequests[%d]", i),
 		})
 	}
 	return out
 }
 
 // securityOptions splits SecurityOpt entries the way the daemon's
-// parseSecurityOpt does: bare "no-new-privileges" and "disable", then
+// parseSecurityOpt does: bare "no-new-privileges", "writable-cgroups"
+// (Docker 28) and "disable", then
 // "key=value", then the legacy "key:value". Unparsable entries keep an
 // empty key so a policy can refuse them.
 func securityOptions(opts []string) []any {
@@ -277,7 +283,7 @@ func securityOptions(opts []string) []any {
 	for i, o := range opts {
 		var k, v string
 		switch {
-		case o == "no-new-privileges":
+		case o == "no-new-privileges", o == "writable-cgroups":
 			k, v = o, "true"
 		case o == "disable":
 			k, v = "label", "disable"

@@ -62,7 +62,7 @@ func TestDeviceRequestsAreFacts(t *testing.T) {
 	f := createFacts(t, `{"HostConfig":{"DeviceRequests":[{"Driver":"nvidia","Count":-1,"Capabilities":[["gpu"]]}]}}`, "1.41", Options{})
 	want := []any{map[string]any{
 		"driver": "nvidia", "count": -1, "device_ids": []any{}, "capabilities": []any{[]any{"gpu"}},
-		"path": "HostConfig.DeviceRequests[0]",
+		"cdi_devices": []any{}, "path": "HostConfig.DeviceRequests[0]",
 	}}
 	if diff := cmp.Diff(want, f["device_requests"]); diff != "" {
 		t.Errorf("device_requests (-want +got):\n%s", diff)
@@ -119,9 +119,9 @@ func TestServiceFacts(t *testing.T) {
 	want := map[string]any{
 		"mounts": []any{
 			map[string]any{"type": "bind", "source": "/var/run", "target": "/r", "read_only": false, "driver": "", "driver_options": map[string]any{},
-				"path": cs + ".Mounts[0].Source", "host_source": "/run", "host_kind": "dir", "create_mountpoint": true, "templated": []any{}},
+				"path": cs + ".Mounts[0].Source", "host_source": "/run", "host_kind": "dir", "create_mountpoint": true, "read_only_non_recursive": false, "templated": []any{}},
 			map[string]any{"type": "volume", "source": "v", "target": "/v", "read_only": false, "driver": "local",
-				"driver_options": map[string]any{"o": "bind", "device": "/"}, "path": cs + ".Mounts[1]", "templated": []any{}},
+				"driver_options": map[string]any{"o": "bind", "device": "/"}, "path": cs + ".Mounts[1]", "subpath": "", "templated": []any{}},
 		},
 		"capabilities": map[string]any{
 			"add":  []any{map[string]any{"value": "CAP_SYS_ADMIN", "path": cs + ".CapabilityAdd[0]"}},

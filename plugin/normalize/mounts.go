@@ -110,13 +110,27 @@ func specMount(m mount.Mount, p string, resolve resolver) map[string]any {
 	switch m.Type {
 	case mount.TypeBind:
 		create := m.BindOptions != nil && m.BindOptions.CreateMountpoint
-		return bindFact(cleanSource(m.Source), m.Target, m.ReadOnly, create, p+".Source", resolve)
+		f := bindFact(cleanSource(m.Source), m.Target, m.ReadOnly, create, p+".Source", resolve)
+		f["read_only_non_recursive"] = m.ReadOnly && m.BindOptions != nil && m.BindOptions.ReadOnlyNonRecursive
+		return f
 	case mount.TypeVolume:
-		driver, opts := "", map[string]string(nil)
-		if m.VolumeOptions != nil && m.VolumeOptions.DriverConfig != nil {
-			driver, opts = m.VolumeOptions.DriverConfig.Name, m.VolumeOptions.DriverConfig.Options
+		driver, opts, subpath := "", map[string]string(nil), ""
+		if o := m.VolumeOptions; o != nil {
+			subpath = o.Subpath
+			if o.DriverConfig != nil {
+				driver, opts = o.DriverConfig.Name, o.DriverConfig.Options
+			}
 		}
-		return mountFact(string(m.Type), m.Source, m.Target, m.ReadOnly, volumeDriver(driver), opts, p)
+		f := mountFact(string(m.Type), m.Source, m.Target, m.ReadOnly, volumeDriver(driver), opts, p)
+		f["subpath"] = subpath
+		return f
+	case mount.TypeImage:
+		// A local image's file system, always mounted read-only (API 1.48).
+		f := mountFact(string(m.Type), m.Source, m.Target, true, "", nil, p)
+		if m.ImageOptions != nil {
+			f["subpath"] = m.ImageOptions.Subpath
+		}
+		return f
 	}
 	return mountFact(string(m.Type), m.Source, m.Target, m.ReadOnly, "", nil, p)
 }
@@ -138,5 +152,6 @@ func bindFact(source, target string, readOnly, createMountpoint bool, p string, 
 	m["host_source"] = host
 	m["host_kind"] = kind
 	m["create_mountpoint"] = createMountpoint
+	m["read_only_non_recursive"] = false
 	return m
 }

@@ -19,9 +19,12 @@ type Request struct {
 	Path            string // percent-decoded, without the version prefix
 	APIVersion      string // effective version
 	APIVersionGiven bool
-	Endpoint        string
-	Params          map[string]string
-	Query           map[string]string
+	// APIVersionSupported is false when the daemon will refuse the version
+	// (below its minimum or above its newest), after the plugins answered.
+	APIVersionSupported bool
+	Endpoint            string
+	Params              map[string]string
+	Query               map[string]string
 }
 
 // Options carries host facts that change how the daemon reads a request.
@@ -45,16 +48,17 @@ type Options struct {
 // document converts as before, without re-encoding the body.
 func Input(req Request, body any, opts Options) (map[string]any, error) {
 	in := map[string]any{
-		"phase":             req.Phase,
-		"user":              req.User,
-		"auth_method":       req.AuthMethod,
-		"method":            req.Method,
-		"path":              req.Path,
-		"api_version":       req.APIVersion,
-		"api_version_given": req.APIVersionGiven,
-		"endpoint":          req.Endpoint,
-		"params":            stringMap(req.Params),
-		"query":             stringMap(req.Query),
+		"phase":                 req.Phase,
+		"user":                  req.User,
+		"auth_method":           req.AuthMethod,
+		"method":                req.Method,
+		"path":                  req.Path,
+		"api_version":           req.APIVersion,
+		"api_version_given":     req.APIVersionGiven,
+		"api_version_supported": req.APIVersionSupported,
+		"endpoint":              req.Endpoint,
+		"params":                stringMap(req.Params),
+		"query":                 stringMap(req.Query),
 	}
 	if body == nil {
 		return in, nil

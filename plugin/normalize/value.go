@@ -47,6 +47,7 @@ func canonical(req Request, body any, opts Options) (ast.Value, map[string]any, 
 		if facts != nil && v.Config != nil {
 			facts["user"] = userFact(v.Config.User, "User")
 		}
+		addNewerContainerFacts(facts, v.HostConfig, v.NetworkingConfig, req)
 		return obj, facts, err
 	case *decode.ContainerStart:
 		hc, err := b.encode(v.HostConfig)
@@ -54,6 +55,7 @@ func canonical(req Request, body any, opts Options) (ast.Value, map[string]any, 
 			return nil, nil, err
 		}
 		facts, err := containerFacts(v.HostConfig, req.APIVersion, opts)
+		addNewerContainerFacts(facts, v.HostConfig, nil, req)
 		return ast.NewObject(ast.Item(keyTerm("HostConfig"), hc)), facts, err
 	}
 	t, err := b.encode(body)
@@ -494,7 +496,7 @@ var keyTerms = func() map[string]*ast.Term {
 		}
 	}
 	for _, s := range []string{
-		"phase", "user", "auth_method", "method", "path", "api_version", "api_version_given", "endpoint",
+		"phase", "user", "auth_method", "method", "path", "api_version", "api_version_given", "api_version_supported", "endpoint",
 		"params", "query", "body", "facts", "HostConfig", "NetworkingConfig",
 		// facts
 		"value", "privileged", "mounts", "volumes_from", "capabilities", "add", "drop", "namespaces",

@@ -10,8 +10,9 @@ import (
 
 // FromBundle is the policy an activated OPA bundle holds (docs/fleet.md):
 // its modules replace the embedded library (a data-only bundle keeps the
-// library), and its data is merged over the embedded defaults as a --data
-// file is, then validated as every policy load validates it. origin names
+// library) and must define the decision document and pass the rule-package
+// checks every load passes; its data is merged over the embedded defaults
+// as a --data file is, then validated as every policy load validates it. origin names
 // the bundles, for logs. data is not modified.
 func FromBundle(modules map[string]string, data map[string]any, origin string) (*Source, error) {
 	src := &Source{Modules: modules, Origin: origin}
@@ -25,6 +26,9 @@ func FromBundle(modules map[string]string, data map[string]any, origin string) (
 	}
 	if err := definesDecision(src.Modules); err != nil {
 		return nil, err
+	}
+	if err := CheckRulePackages(src.Modules); err != nil {
+		return nil, fmt.Errorf("policy %s: %w", src.Origin, err)
 	}
 	defaults, err := policies.DefaultData()
 	if err != nil {

@@ -4,7 +4,10 @@ package route
 // initRouter (checkpoint, container, image, system, volume, build, session,
 // swarm, plugin, distribution, grpc, network, then debug), plus the routes
 // later daemons added, each at its place in its router. Order matters:
-// like mux, Parse takes the first route that matches.
+// like mux, Parse takes the first route that matches. dockerd_source_test.go
+// checks it against the routers of both engines the guard is tested on
+// (20.10 and 29, read from their module sources at the versions pinned in
+// scripts/lib/engine.sh): every route either registers is here, in its order.
 //
 // Endpoint names are "<object>.<action>"; routes served by the same dockerd
 // handler share a name (GET /images/get and GET /images/{name}/get are both
@@ -136,8 +139,8 @@ package route
 //	debug.pprof.lookup       *       /debug/pprof/{name}                        none
 //
 // The /debug routes differ between daemons: 20.10 registers them for every
-// method and only without a version prefix, v28 for GET only, with and
-// without the prefix. The table keeps the union (any method, prefix
+// method and only without a version prefix, v28 and v29 for GET only, with
+// and without the prefix. The table keeps the union (any method, prefix
 // allowed); a form one daemon lacks never reaches the plugin there, so
 // naming it costs nothing.
 var routes = []Route{

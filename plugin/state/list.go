@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/dood-guard/dood-guard/plugin/apiversion"
 )
 
 // These calls serve `dood-guard audit`: what exists, read raw so that it
@@ -68,4 +70,23 @@ func (s *Source) mustGet(ctx context.Context, target string) ([]byte, bool, erro
 		err = fmt.Errorf("%w: GET %s: not found", ErrUnavailable, strings.SplitN(target, "?", 2)[0])
 	}
 	return body, found, err
+}
+
+// DaemonVersion asks the daemon what it is (GET /version, unprefixed: every
+// daemon answers it): its engine version and the API versions it serves.
+func (s *Source) DaemonVersion(ctx context.Context) (apiversion.Daemon, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
+	defer cancel()
+	body, _, err := s.mustGet(ctx, "/version")
+	if err != nil {
+		return apiversion.Daemon{}, err
+	}
+	var d apiversion.Daemon
+	if err := json.Unmarshal(body, &d); err != nil {
+		return apiversion.Daemon{}, fmt.Errorf("%w: version: %v", ErrUnavailable, err)
+	}
+	if err := d.Validate(); err != nil {
+		return apiversion.Daemon{}, fmt.Errorf("%w: version: %v", ErrUnavailable, err)
+	}
+	return d, nil
 }

@@ -4,11 +4,14 @@
 // mounts. It asks the daemon itself, over its API socket, with GET inspect
 // calls only. Those calls come back to the guard for authorization, and
 // inspect endpoints never need state themselves, so a lookup never waits on
-// another lookup.
+// another lookup. Which endpoints get state, and which of their objects,
+// the policy declares (policies/dood/lookups.rego); the rules read the same
+// table.
 //
 // The result is the input document's "state" member (docs/input.md):
 //
-//	{"containers": {"<ref as given>": {...}}, "volumes": {"<name>": {...}}}
+//	{"containers": {"<ref as given>": {...}}, "volumes": {"<name>": {...}},
+//	 "authz_plugins": [{"name": ..., "id": ..., "plugin": ...}]}
 //
 // An object that does not exist is reported with "found": false; a daemon
 // that cannot be asked is an error, and the guard denies.
@@ -25,11 +28,13 @@ import (
 	"net/url"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/dood-guard/dood-guard/plugin/normalize"
 	"github.com/dood-guard/dood-guard/plugin/route"
 )
 
@@ -43,6 +48,15 @@ type Options struct {
 	// Timeout bounds one lookup (every daemon call of a request). Zero
 	// means 5s.
 	Timeout time.Duration
+	// SelfNames are the names the guard answers to as a legacy plugin (its
+	// socket's file name without .sock): protected as authorization plugins
+	// even when the daemon's reported chain does not show them yet.
+	SelfNames []string
+	// Host says how the host reads what an inspected container names: its
+	// Resolve resolves bind sources (and finds local volumes, volume.go)
+	// on the host at the moment of the lookup; CgroupV1 reads a recorded
+	// cgroup namespace mode.
+	Host normalize.Options
 }
 
 // Source looks objects up through the daemon's API socket.
@@ -55,10 +69,13 @@ type Source struct {
 	mu      sync.Mutex
 	gen     uint64 // bumped by every invalidation
 	entries map[string]entry
+
+	rootMu sync.Mutex
+	root   string // the daemon's data root, once known (volume.go)
 }
 
 type entry struct {
-	val map[string]any // nil: the object does not exist
+	val any // *inspected or a volume's map; nil: the object does not exist
 	at  time.Time
 }
 
@@ -115,45 +132,79 @@ func (s *Source) Host() string { return s.host }
 
 // Ref is one object a request points at.
 type Ref struct {
-	Kind string // "container" or "volume"
+	Kind string // "container", "volume" or KindAuthzPlugins
 	Name string // as given in the request
 	Path string // the request field that names it
 }
 
-// reachIn are the endpoints that act inside an existing container named by
-// the {name} path parameter.
-var reachIn = map[string]bool{
-	"exec.create":            true,
-	"container.attach":       true,
-	"container.attach.ws":    true,
-	"container.archive.get":  true,
-	"container.archive.head": true,
-	"container.archive.put":  true,
-	"container.copy":         true,
-	"container.export":       true,
+// Kinds are the lookups a policy may declare for an endpoint
+// (data.dood.lookups.endpoints, policies/dood/lookups.rego): which objects
+// of the request the guard looks up.
+var Kinds = []string{KindParamsName, KindQueryContainer, KindCreate, KindAuthzPlugins}
+
+const (
+	// KindParamsName is the container named by the path's {name}.
+	KindParamsName = "container:params.name"
+	// KindQueryContainer is the container named by ?container= (commit).
+	KindQueryContainer = "container:query.container"
+	// KindCreate is what a create joins, takes volumes from or mounts.
+	KindCreate = "create"
+	// KindAuthzPlugins is the daemon's authorization plugin chain.
+	KindAuthzPlugins = "authz_plugins"
+)
+
+// CheckKinds reports the kinds a policy declares that the guard does not
+// know: a lookup of one of them fails, and the guard denies.
+func CheckKinds(table map[string][]string) error {
+	var errs []error
+	for _, endpoint := range sortedKeys(table) {
+		for _, k := range table[endpoint] {
+			if !slices.Contains(Kinds, k) {
+				errs = append(errs, fmt.Errorf("data.dood.lookups.endpoints[%q]: unknown lookup %q (known: %s)", endpoint, k, strings.Join(Kinds, ", ")))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
-// Refs lists the objects a canonical input document points at. Only these
-// endpoints need state; everything else (the guard's own inspect calls
-// included) yields nothing and is never looked up.
-func Refs(input map[string]any) []Ref {
-	endpoint, _ := input["endpoint"].(string)
-	if reachIn[endpoint] {
-		if name := str(mapOf(input["params"])["name"]); name != "" {
-			return []Ref{{"container", name, "params.name"}}
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Refs lists the objects a canonical input document points at, for the
+// lookups the policy declares for its endpoint (kinds). An unknown kind is
+// an error.
+func Refs(input map[string]any, kinds []string) ([]Ref, error) {
+	var refs []Ref
+	for _, k := range kinds {
+		switch k {
+		case KindParamsName:
+			if name := str(mapOf(input["params"])["name"]); name != "" {
+				refs = append(refs, Ref{"container", name, "params.name"})
+			}
+		case KindQueryContainer:
+			if name := str(mapOf(input["query"])["container"]); name != "" {
+				refs = append(refs, Ref{"container", name, "query.container"})
+			}
+		case KindCreate:
+			refs = append(refs, createRefs(mapOf(input["facts"]))...)
+		case KindAuthzPlugins:
+			refs = append(refs, Ref{Kind: KindAuthzPlugins})
+		default:
+			return nil, fmt.Errorf("%w: the policy declares an unknown lookup %q", ErrUnavailable, k)
 		}
-		return nil
 	}
-	if endpoint == "container.commit" {
-		if name := str(mapOf(input["query"])["container"]); name != "" {
-			return []Ref{{"container", name, "query.container"}}
-		}
-		return nil
-	}
-	if endpoint != "container.create" && endpoint != "container.start" {
-		return nil
-	}
-	facts := mapOf(input["facts"])
+	return refs, nil
+}
+
+// createRefs are the containers a create takes volumes from or joins the
+// namespaces of, and the named volumes it mounts.
+func createRefs(facts map[string]any) []Ref {
 	if facts == nil {
 		return nil
 	}
@@ -185,17 +236,27 @@ func Refs(input map[string]any) []Ref {
 // ErrUnavailable wraps every failure to read the daemon's state.
 var ErrUnavailable = errors.New("daemon state unavailable")
 
-// Lookup finds the objects the input points at and returns the "state"
-// member, or nil when the request points at nothing.
-func (s *Source) Lookup(ctx context.Context, input map[string]any) (map[string]any, error) {
-	refs := Refs(input)
-	if len(refs) == 0 {
-		return nil, nil
+// Lookup finds the objects the input points at, for the lookups the policy
+// declares for its endpoint (kinds), and returns the "state" member, or nil
+// when the request points at nothing.
+func (s *Source) Lookup(ctx context.Context, input map[string]any, kinds []string) (map[string]any, error) {
+	refs, err := Refs(input, kinds)
+	if err != nil || len(refs) == 0 {
+		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
 	containers, volumes := map[string]any{}, map[string]any{}
+	out := map[string]any{"containers": containers, "volumes": volumes}
 	for _, r := range refs {
+		if r.Kind == KindAuthzPlugins {
+			chain, err := s.AuthzPlugins(ctx)
+			if err != nil {
+				return nil, err
+			}
+			out[KindAuthzPlugins] = chain
+			continue
+		}
 		if r.Kind == "volume" {
 			if _, done := volumes[r.Name]; done {
 				continue
@@ -210,11 +271,19 @@ func (s *Source) Lookup(ctx context.Context, input map[string]any) (map[string]a
 		if _, done := containers[r.Name]; done {
 			continue
 		}
-		c, err := s.container(ctx, r.Name)
+		ic, err := s.container(ctx, r.Name)
 		if err != nil {
 			return nil, err
 		}
-		if c, err = s.followJoins(ctx, c, maxJoinDepth); err != nil {
+		if ic == nil {
+			containers[r.Name] = withPath(missing(), r.Path)
+			continue
+		}
+		c, err := ic.render(s.opts.Host)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		}
+		if err := s.followJoins(ctx, c, maxJoinDepth); err != nil {
 			return nil, err
 		}
 		containers[r.Name] = withPath(c, r.Path)
@@ -237,7 +306,7 @@ func (s *Source) Lookup(ctx context.Context, input map[string]any) (map[string]a
 			volumes[name] = withPath(v, r.Path)
 		}
 	}
-	return map[string]any{"containers": containers, "volumes": volumes}, nil
+	return out, nil
 }
 
 // maxJoinDepth bounds how many container: namespace joins are followed.
@@ -246,46 +315,42 @@ const maxJoinDepth = 4
 // followJoins reports a pid, network or ipc namespace joined from another
 // container ("container:X") as "host" when X, followed the same way, is in
 // the host's: entering the joining container enters the host's namespace.
-// A chain longer than the bound is reported as "host" too (fail closed). c
-// is not modified (it may be cached); a changed copy is returned.
-func (s *Source) followJoins(ctx context.Context, c map[string]any, depth int) (map[string]any, error) {
+// A chain longer than the bound is reported as "host" too (fail closed).
+// c is a rendered container of this lookup's own; both its "namespaces"
+// and its facts' namespace modes are changed.
+func (s *Source) followJoins(ctx context.Context, c map[string]any, depth int) error {
 	ns := mapOf(c["namespaces"])
-	var changed map[string]any
 	for _, kind := range []string{"pid", "network", "ipc"} {
-		ref, ok := strings.CutPrefix(str(ns[kind]), "container:")
-		if !ok {
+		host, err := s.joinsHost(ctx, str(ns[kind]), kind, depth)
+		if err != nil {
+			return err
+		}
+		if !host {
 			continue
 		}
-		host := depth == 0
-		if !host {
-			x, err := s.container(ctx, ref)
-			if err != nil {
-				return nil, err
-			}
-			if x["found"] == true {
-				if x, err = s.followJoins(ctx, x, depth-1); err != nil {
-					return nil, err
-				}
-				host = str(mapOf(x["namespaces"])[kind]) == "host"
-			}
-		}
-		if host {
-			if changed == nil {
-				changed = make(map[string]any, len(ns))
-				for k, v := range ns {
-					changed[k] = v
-				}
-			}
-			changed[kind] = "host"
+		ns[kind] = "host"
+		if f := mapOf(mapOf(mapOf(c["facts"])["namespaces"])[kind]); f != nil {
+			f["mode"] = "host"
 		}
 	}
-	if changed == nil {
-		return c, nil
+	return nil
+}
+
+// joinsHost reports whether a namespace mode reaches the host's namespace
+// of that kind through container: joins.
+func (s *Source) joinsHost(ctx context.Context, mode, kind string, depth int) (bool, error) {
+	ref, ok := strings.CutPrefix(mode, "container:")
+	if !ok {
+		return mode == "host", nil
 	}
-	out := withPath(c, "")
-	delete(out, "path")
-	out["namespaces"] = changed
-	return out, nil
+	if depth == 0 {
+		return true, nil
+	}
+	x, err := s.container(ctx, ref)
+	if err != nil || x == nil {
+		return false, err
+	}
+	return s.joinsHost(ctx, str(x.namespaces()[kind]), kind, depth-1)
 }
 
 func withPath(v map[string]any, p string) map[string]any {
@@ -304,29 +369,39 @@ var validRef = regexp.MustCompile(`^/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
 
 func missing() map[string]any { return map[string]any{"found": false} }
 
-func (s *Source) container(ctx context.Context, ref string) (map[string]any, error) {
+// container is the container a reference designates, or nil.
+func (s *Source) container(ctx context.Context, ref string) (*inspected, error) {
 	if !validRef.MatchString(ref) {
-		return missing(), nil
+		return nil, nil
 	}
-	return s.cached(ctx, "c\x00"+ref, "/containers/"+url.PathEscape(ref)+"/json", containerState)
+	v, err := s.cached(ctx, "c\x00"+ref, "/containers/"+url.PathEscape(ref)+"/json", containerState)
+	c, _ := v.(*inspected)
+	return c, err
 }
 
 func (s *Source) volume(ctx context.Context, name string) (map[string]any, error) {
 	if !validRef.MatchString(name) || strings.HasPrefix(name, "/") {
 		return missing(), nil
 	}
-	return s.cached(ctx, "v\x00"+name, "/volumes/"+url.PathEscape(name), volumeState)
+	if exists, known := s.localVolume(ctx, name); known && !exists {
+		return missing(), nil
+	}
+	v, err := s.cached(ctx, "v\x00"+name, "/volumes/"+url.PathEscape(name), volumeState)
+	if m, ok := v.(map[string]any); ok {
+		return m, err
+	}
+	return missing(), err
 }
 
 // cached answers from the cache or asks the daemon. An answer is stored
 // only if no invalidation happened while it was being fetched, so a lookup
 // racing a rename or removal never outlives it.
-func (s *Source) cached(ctx context.Context, key, target string, parse func([]byte) (map[string]any, error)) (map[string]any, error) {
+func (s *Source) cached(ctx context.Context, key, target string, parse func([]byte) (any, error)) (any, error) {
 	s.mu.Lock()
 	gen := s.gen
 	if e, ok := s.entries[key]; ok && s.opts.TTL > 0 && s.now().Sub(e.at) < s.opts.TTL {
 		s.mu.Unlock()
-		return answer(e.val), nil
+		return e.val, nil
 	}
 	s.mu.Unlock()
 
@@ -334,7 +409,7 @@ func (s *Source) cached(ctx context.Context, key, target string, parse func([]by
 	if err != nil {
 		return nil, err
 	}
-	var val map[string]any
+	var val any
 	if found {
 		if val, err = parse(body); err != nil {
 			return nil, fmt.Errorf("%w: GET %s: %v", ErrUnavailable, target, err)
@@ -350,14 +425,7 @@ func (s *Source) cached(ctx context.Context, key, target string, parse func([]by
 		}
 		s.mu.Unlock()
 	}
-	return answer(val), nil
-}
-
-func answer(val map[string]any) map[string]any {
-	if val == nil {
-		return missing()
-	}
-	return val
+	return val, nil
 }
 
 // evictLocked drops expired entries, and the oldest half when none expired.
@@ -449,6 +517,7 @@ func listOf(v any) []any {
 // may designate another object.
 var mutating = map[string]bool{
 	"container.create": true,
+	"container.update": true, // a new restart policy
 	"container.delete": true,
 	"container.rename": true,
 	"container.prune":  true,

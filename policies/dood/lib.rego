@@ -148,3 +148,13 @@ hex_id(s) if regex.match(`^(sha256:)?[0-9a-f]+$`, s)
 # segments(p) lists the segments of a slash path that name something: empty
 # and "." segments are dropped, ".." is kept.
 segments(p) := [s | some s in split(p, "/"); s != ""; s != "."]
+
+# listed(s, list) holds when list names s: an entry equal to it, or an entry
+# ending in "*" whose part before the "*" starts it.
+listed(s, list) if s in list
+
+listed(s, list) if {
+	some e in list
+	endswith(e, "*")
+	startswith(s, trim_suffix(e, "*"))
+}

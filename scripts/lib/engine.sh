@@ -13,7 +13,8 @@
 #          run Docker 29's containers: they ask for a time namespace).
 #          Debian's containerd 1.6 serves it.
 #
-# The pinned versions live here and nowhere else.
+# The pinned versions live here and nowhere else (the route-table test in
+# plugin/route reads the module pins from this file).
 #
 # Functions:
 #   dg_engine_check ENGINE      ENGINE is a known engine name
@@ -24,6 +25,11 @@
 
 DG_ENGINES="20.10 29"
 DG_ENGINE_DEFAULT=20.10
+
+# Docker 20.10: the binaries are Debian's; its source, which
+# plugin/route/dockerd_source_test.go reads the router from, is this module.
+DG_E2010_MODULE=github.com/docker/docker
+DG_E2010_MODULE_VERSION=v20.10.24+incompatible
 
 # Docker 29: github.com/moby/moby/v2 v2.0.0-beta.24 is docker 29.8.0 (its
 # releases/versions.yaml; API 1.56). DG_E29_DOCKER_VERSION is what the binary

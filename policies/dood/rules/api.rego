@@ -33,3 +33,25 @@ candidates contains concat("", [concat(".", array.slice(parts, 0, i)), ".*"]) if
 	parts := split(input.endpoint, ".")
 	some i in numbers.range(1, count(parts) - 1)
 }
+
+# METADATA
+# title: Daemon debug endpoints (restricted)
+# description: >-
+#   Under the restricted profile, refuses the daemon's /debug/ endpoints
+#   (expvar and pprof: debug.vars, debug.pprof.*), which every dockerd
+#   serves on its API socket, debug mode or not.
+# custom:
+#   id: DG-API-002
+#   profile: restricted
+#   endpoints: debug.*
+#   why: >-
+#     They hand out the daemon's command line, memory statistics, every
+#     goroutine's stack and CPU profiles or traces that run for as long as
+#     the client asks: internals of a root process that a CI job has no use
+#     for. They give no host access, so the baseline profile allows them.
+#   allow_by: use the baseline profile, or list DG-API-002 in guard.disabled_rules
+violation contains {"id": "DG-API-002", "msg": msg, "path": ""} if {
+	data.guard.profile == "restricted"
+	startswith(input.endpoint, "debug.")
+	msg := sprintf("endpoint %s (the daemon's debug interface) is not allowed in the restricted profile", [input.endpoint])
+}

@@ -29,3 +29,31 @@ cgroup_parents contains {"msg": sprintf("builds with cgroupparent %q are not all
 	input.endpoint == "build"
 	input.query.cgroupparent != ""
 }
+
+# METADATA
+# title: Writable cgroup file system
+# description: >-
+#   Refuses the security option writable-cgroups (Docker 28) in every
+#   spelling the daemon accepts: bare, or writable-cgroups=V /
+#   writable-cgroups:V with any V that Go's strconv.ParseBool does not read
+#   as false (so 1, t, T, TRUE, true, True, and anything the daemon would
+#   reject anyway).
+# custom:
+#   id: DG-CGRP-002
+#   endpoints: container create, legacy container start
+#   why: >-
+#     The container's /sys/fs/cgroup becomes writable: it can lift its own
+#     memory, pid and device limits, and on cgroup v1 hosts a writable
+#     hierarchy is the release_agent path to running a program as root on
+#     the host.
+#   allow_by: list DG-CGRP-002 in guard.disabled_rules
+violation contains {"id": "DG-CGRP-002", "msg": msg, "path": o.path} if {
+	input.endpoint in {"container.create", "container.start"}
+	some o in input.facts.security_options
+	o.key == "writable-cgroups"
+	not o.value in parse_bool_false
+	msg := sprintf("security option writable-cgroups=%s is not allowed: it makes the cgroup file system writable in the container", [o.value])
+}
+
+# The spellings strconv.ParseBool reads as false.
+parse_bool_false := {"0", "f", "F", "false", "FALSE", "False"}

@@ -1,6 +1,8 @@
 # Host devices, device cgroup rules and device requests.
 package dood.rules.devices
 
+import data.dood.lib
+
 # METADATA
 # title: Host devices
 # description: >-
@@ -57,3 +59,30 @@ violation contains {"id": "DG-DEV-003", "msg": msg, "path": r.path} if {
 driver("") := "(default)"
 
 driver(d) := d if d != ""
+
+# METADATA
+# title: CDI device not in the allow-list
+# description: >-
+#   Refuses a HostConfig.DeviceRequests entry naming a CDI device
+#   (vendor.com/class=name) that guard.allowed_cdi_devices does not list (an
+#   entry is a name, or a prefix when it ends in "*"): every device ID of the
+#   "cdi" driver, and an ID holding "=" under any other driver, which Docker
+#   29.2's CDI-backed nvidia and amd drivers pass through as a full CDI
+#   name. Applies even where DG-DEV-003 is disabled for GPU jobs.
+# custom:
+#   id: DG-DEV-004
+#   endpoints: container create, legacy container start
+#   why: >-
+#     A CDI spec on the host can inject any device node, bind-mount any host
+#     path and add hooks that run as root on the host; a GPU host's specs
+#     are not all meant for every container.
+#   allow_by: >-
+#     list the CDI name (or a prefix such as "nvidia.com/gpu=*") in
+#     guard.allowed_cdi_devices, or list DG-DEV-004 in guard.disabled_rules
+violation contains {"id": "DG-DEV-004", "msg": msg, "path": r.path} if {
+	input.endpoint in {"container.create", "container.start"}
+	some r in input.facts.device_requests
+	some name in object.get(r, "cdi_devices", [])
+	not lib.listed(name, data.guard.allowed_cdi_devices)
+	msg := sprintf("CDI device %q is not allowed: it is not listed in guard.allowed_cdi_devices", [name])
+}
