@@ -458,4 +458,82 @@ func TestParseConfig(t *testing.T) {
 	if m["bundles"].(map[string]any)["g"].(map[string]any)["persist"] != true || m["persistence_directory"] != DefaultPersistenceDirectory {
 		t.Errorf("defaults not injected: %s", c.Raw)
 	}
+	c, err = ParseConfig([]byte("services:\n  s:\n    url: http://127.0.0.1:1\ndecision_logs:\n  service: s\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.Unmarshal(c.Raw, &m)
+	if m["decision_logs"].(map[string]any)["reporting"].(map[string]any)["buffer_type"] != "event" {
+		t.Errorf("defaults not injected: %s", c.Raw)
+	}
+}
+
+// OPA's own mask and drop rules, carried in the bundle (package
+// system.log), apply to the uploaded events: docs/fleet.md's example.
+func TestBundleMaskAndDropRulesApplyToUploads(t *testing.T) {
+	srv := newBundleServer(t)
+	mods := map[string]string{
+		"team/policy.rego": denyAll,
+		"system/log.rego": `package system.log
+
+drop if {
+	input.result.decision == "allow"
+	input.input.method == "GET"
+}
+
+mask contains "/input/user"
+`,
+	}
+	srv.serve(build(t, mods, teamData(), "masked", true), 200)
+	col := newCollector(t)
+	c := config(t, srv.URL, t.TempDir(), true, `
+decision_logs:
+  service: collector
+  reporting: {min_delay_seconds: 1, max_delay_seconds: 1}
+`, "\n  collector:\n    url: "+col.URL)
+	in := &installs{}
+	f, _ := start(t, c, in)
+	waitFor(t, "the bundle", func() bool { return in.n() == 1 })
+	up := f.Decisions()
+	up.Log(decisionlog.Record{Phase: "request", Method: "GET", Path: "/containers/json", Endpoint: "container.list", User: "alice"})
+	up.Log(decisionlog.Record{Phase: "request", Method: "POST", Path: "/containers/create", Endpoint: "container.create", User: "alice",
+		Denied: true, RuleIDs: []string{"DG-PRIV-001"}})
+	waitFor(t, "an event at the collector", func() bool { return len(col.got()) >= 1 })
+	time.Sleep(1500 * time.Millisecond) // a dropped event would have come by now
+	evs := col.got()
+	if len(evs) != 1 {
+		t.Fatalf("%d events, want the denial only (the allowed GET dropped): %v", len(evs), evs)
+	}
+	in0 := evs[0]["input"].(map[string]any)
+	if _, ok := in0["user"]; ok || in0["endpoint"] != "container.create" {
+		t.Errorf("input = %v, want container.create without user (masked)", in0)
+	}
+	if e, _ := evs[0]["erased"].([]any); len(e) != 1 || e[0] != "/input/user" {
+		t.Errorf("erased = %v, want [/input/user]", evs[0]["erased"])
+	}
+}
+
+// BenchmarkUpload is what --config's decision upload adds to each decision
+// (queued in OPA's buffer; the upload itself is in the background).
+func BenchmarkUpload(b *testing.B) {
+	col := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.Copy(io.Discard, r.Body) }))
+	defer col.Close()
+	c, err := ParseConfig([]byte(fmt.Sprintf("services:\n  c:\n    url: %s\ndecision_logs:\n  service: c\n  reporting: {min_delay_seconds: 1, max_delay_seconds: 1}\n", col.URL)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	log, _ := test.NewNullLogger()
+	f, err := Start(context.Background(), Options{Config: c, Log: log, Install: func(context.Context, *policy.Source) error { return nil }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Stop(context.Background())
+	up := f.Decisions()
+	r := decisionlog.Record{Phase: "request", Method: "POST", Path: "/containers/create", Endpoint: "container.create",
+		APIVersion: "1.41", EvalMicros: 42, Denied: true, RuleIDs: []string{"DG-PRIV-001"}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		up.Log(r)
+	}
 }
