@@ -67,6 +67,9 @@ func Start(ctx context.Context, o Options) (*Fleet, error) {
 	}
 	f := &Fleet{opa: opa}
 	if p, ok := opa.Plugin(bundle.Name).(*bundle.Plugin); ok && p != nil {
+		// Registered once the downloads have started: a first download
+		// that completes before this line is not counted (it is logged,
+		// and an activation is counted as a policy load all the same).
 		p.Register("dood-guard", bundleStatus(o.Metrics))
 	}
 	if o.Config.DecisionLogs {

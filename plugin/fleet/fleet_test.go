@@ -18,9 +18,11 @@ import (
 
 	"github.com/dood-guard/dood-guard/plugin/decisionlog"
 	"github.com/dood-guard/dood-guard/plugin/engine"
+	"github.com/dood-guard/dood-guard/plugin/metrics"
 	"github.com/dood-guard/dood-guard/plugin/policy"
 	"github.com/dood-guard/dood-guard/policies"
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/sirupsen/logrus"
 	"github.com/sirupsen/logrus/hooks/test"
 )
@@ -536,4 +538,24 @@ func BenchmarkUpload(b *testing.B) {
 	for b.Loop() {
 		up.Log(r)
 	}
+}
+
+// The metrics say what each download did.
+func TestBundleUpdatesAreCounted(t *testing.T) {
+	srv := newBundleServer(t)
+	srv.serve(build(t, map[string]string{"team/policy.rego": denyAll}, teamData(), "r1", true), 200)
+	m := metrics.New(metrics.Build{})
+	in := &installs{}
+	log, _ := test.NewNullLogger()
+	f, err := Start(context.Background(), Options{Config: config(t, srv.URL, t.TempDir(), true, ""), Install: in.install, Log: log, Metrics: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Stop(context.Background())
+	waitFor(t, "the bundle", func() bool { return in.n() == 1 })
+	srv.serve([]byte("garbage"), 200)
+	count := func(result string) float64 {
+		return testutil.ToFloat64(m.BundleUpdates().WithLabelValues("guard", result))
+	}
+	waitFor(t, "a failed update counted", func() bool { return count(metrics.BundleFailed) >= 1 })
 }

@@ -43,3 +43,6 @@ func (m *Metrics) BundleUpdate(name, result string, activated time.Time) {
 		m.lastActivation.WithLabelValues(name).Set(float64(activated.UnixNano()) / 1e9)
 	}
 }
+
+// BundleUpdates is dood_guard_bundle_updates_total, for tests.
+func (m *Metrics) BundleUpdates() *prometheus.CounterVec { return m.updates }
