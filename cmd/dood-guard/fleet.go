@@ -5,11 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/dood-guard/dood-guard/plugin/config"
@@ -147,15 +145,7 @@ func (r *fleetRun) Stop() {
 // ignoreHUP says why SIGHUP changes nothing when bundles give the policy
 // (and keeps the signal from killing the guard).
 func ignoreHUP(ctx context.Context, log logrus.FieldLogger) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-hup:
-			log.WithField(logfields.Trigger, reload.SIGHUP).Warn("SIGHUP ignored: the policy comes from bundles (serve --config), which the guard polls itself")
-		}
-	}
+	onHUP(ctx, func() {
+		log.WithField(logfields.Trigger, reload.SIGHUP).Warn("SIGHUP ignored: the policy comes from bundles (serve --config), which the guard polls itself")
+	})
 }

@@ -126,6 +126,12 @@ func newMetrics(c config.Config) *metrics.Metrics {
 // reloadOnHUP reloads the policy on SIGHUP, always (a file change reloads
 // only what changed).
 func reloadOnHUP(ctx context.Context, r *reload.Reloader) {
+	onHUP(ctx, func() { _, _ = r.Reload(ctx, reload.SIGHUP) })
+}
+
+// onHUP calls fn for each SIGHUP until ctx ends (and keeps the signal from
+// killing the guard).
+func onHUP(ctx context.Context, fn func()) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -134,7 +140,7 @@ func reloadOnHUP(ctx context.Context, r *reload.Reloader) {
 		case <-ctx.Done():
 			return
 		case <-hup:
-			_, _ = r.Reload(ctx, reload.SIGHUP)
+			fn()
 		}
 	}
 }
