@@ -172,7 +172,7 @@ func TestDockerCLIAttacks(t *testing.T) {
 				t.Errorf("docker %s succeeded; want it refused by the plugin. Output:\n%s", strings.Join(c.args, " "), out)
 				return
 			}
-			if !strings.Contains(out, "authorization denied by plugin "+h.pluginName) || (c.rule != "" && !strings.Contains(out, c.rule)) {
+			if !strings.Contains(out, denialLead()+h.pluginName+":") || (c.rule != "" && !strings.Contains(out, c.rule)) {
 				t.Errorf("docker %s: want a denial by %s naming %q, got:\n%s", strings.Join(c.args, " "), h.pluginName, c.rule, out)
 			}
 		})

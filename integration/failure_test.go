@@ -41,6 +41,7 @@ func authzReq(method, uri string, headers map[string]string, body []byte) []byte
 // what dockerd sends when something went wrong (a retried call arrives
 // with an empty body) and what it never sends (garbage).
 func TestPluginDirect(t *testing.T) {
+	requirePluginProtocol(t)
 	requireEnv(t)
 	jsonCT := map[string]string{"Content-Type": "application/json"}
 	cases := []struct {
@@ -102,6 +103,7 @@ func TestPluginDirect(t *testing.T) {
 
 // TestPluginActivate checks the handshake dockerd does first.
 func TestPluginActivate(t *testing.T) {
+	requirePluginProtocol(t)
 	requireEnv(t)
 	resp, err := pluginCall(h.pluginSock, "/Plugin.Activate", nil)
 	if err != nil {
@@ -265,10 +267,18 @@ func TestDaemonRouting(t *testing.T) {
 			if id := createdID(resp); id != "" {
 				cleanupContainer(t, id)
 			}
+			if h.mode == modeFront && resp.Status == 403 && strings.Contains(resp.Message(), denialLead()) {
+				// The front refuses what it cannot route as dockerd
+				// does, where dockerd would answer 404 or redirect.
+				return
+			}
 			if diff := cmp.Diff(c.want, resp.Status); diff != "" {
 				t.Errorf("%s %s: status (-want +got):\n%s\ndaemon said: %s", c.method, c.target, diff, resp)
 			}
 		})
+	}
+	if h.mode == modeFront {
+		return // the front judges every request: there is no router before it
 	}
 	// A routed request with a marker (dockerd calls the plugin, then the
 	// handler answers 404 "no such container"): if the plugin's log shows

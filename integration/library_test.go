@@ -103,7 +103,7 @@ func (c libCase) run(t *testing.T, ctr string) {
 		}
 	}
 	if c.rule == "" {
-		denied := resp.Status == 403 && strings.Contains(resp.Message(), "authorization denied by plugin")
+		denied := resp.Status == 403 && strings.Contains(resp.Message(), denialLead())
 		if (c.ok != 0 && resp.Status != c.ok) || (c.ok == 0 && denied) {
 			t.Errorf("%s %s: want %d (0: not refused by the plugin), got %s", method, target, c.ok, resp)
 		}
@@ -178,6 +178,7 @@ func TestLibrary(t *testing.T) {
 		{name: "DG-NS-001/service-host-network-legacy-field", target: api + "/services/create", body: `{"Name":"dg-it-lib-svc","TaskTemplate":{"ContainerSpec":{"Image":"{img}"}},"Networks":[{"Target":"host"}]}`, rule: "DG-NS-001"},
 		{name: "DG-WD-001/service-dir", target: api + "/services/create", body: cspec(`,"Dir":"/proc/self/fd/7"`), rule: "DG-WD-001"},
 		{name: "DG-PLUGIN-001/plugin-service", target: api + "/services/create", body: `{"Name":"dg-it-lib-svc","TaskTemplate":{"Runtime":"plugin","PluginSpec":{"Name":"p","Remote":"localhost:1/evil"}}}`, rule: "DG-PLUGIN-001"},
+		{name: "DG-SWARM-004/templated-bind-source", target: api + "/services/create", body: cspec(`,"Mounts":[{"Type":"bind","Source":"/srv/{{\"../..\"}}","Target":"/h"}]`), rule: "DG-SWARM-004"},
 		{name: "benign/service-create-reaches-the-daemon", target: api + "/services/create", body: cspec(``)},
 
 		// --- builds and daemon-side fetches --------------------------------
@@ -240,7 +241,7 @@ func restartPlugin(t *testing.T, extra ...string) {
 		h.pluginDone = done
 		deadline := time.Now().Add(30 * time.Second)
 		for time.Now().Before(deadline) {
-			if resp, err := pluginCall(h.pluginSock, "/Plugin.Activate", []byte("{}")); err == nil && resp.Status == 200 {
+			if guardReady() {
 				return
 			}
 			time.Sleep(50 * time.Millisecond)

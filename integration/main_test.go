@@ -88,8 +88,15 @@ type harness struct {
 	dockerdLog  string // output of start-dockerd.sh run
 	dockerdCmd  *exec.Cmd
 	dockerdDone chan error
-	docker      *unixClient // the guarded daemon's API
+	docker      *unixClient // the guarded daemon's API (in modeFront, the front's socket)
+	direct      *unixClient // the daemon's own socket, behind the front in modeFront
+	frontSock   string      // modeFront: the socket front's socket
 	workspace   string      // a CI workspace directory to bind-mount
+	// configDir is the guard's --config-dir (policies/, rules/, data.yaml;
+	// watched), in both modes; metricsSock is where its metrics are served
+	// (rollout_test.go).
+	configDir   string
+	metricsSock string
 
 	teardownOnce sync.Once
 }
@@ -190,10 +197,16 @@ func (h *harness) setup() error {
 		return err
 	}
 
+	h.configDir = filepath.Join(h.tmp, "etc-dood-guard")
 	if h.mode == modeManaged {
 		// Build, start the daemon unguarded, install the guard into it
 		// with scripts/install.sh.
 		if err := h.setupManaged(); err != nil {
+			return err
+		}
+	} else if h.mode == modeFront {
+		// Build, start the daemon with no plugin, put the front before it.
+		if err := h.setupFront(); err != nil {
 			return err
 		}
 	} else {
@@ -321,14 +334,26 @@ func (h *harness) startPlugin() error {
 	}
 	h.pluginSock = filepath.Join("/run/docker/plugins", h.pluginName+".sock")
 	h.pluginLog = filepath.Join(h.tmp, "plugin.log")
-	logf, err := os.Create(h.pluginLog)
+	h.metricsSock = filepath.Join(h.tmp, "metrics.sock")
+	return h.runPlugin()
+}
+
+// runPlugin starts the legacy plugin process (again) and waits until it
+// answers; env is added to its environment (DG_* settings).
+func (h *harness) runPlugin(env ...string) error {
+	if h.mode == modeFront {
+		return h.runFront(env...)
+	}
+	logf, err := os.OpenFile(h.pluginLog, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
 		return err
 	}
 	defer logf.Close()
 	// The daemon the plugin looks state up in is the private one (started next).
 	h.pluginCmd = exec.Command(h.bin, "serve", "--socket", h.pluginSock, "--log-format", "json", "--log-level", "debug",
-		"--docker-host", "unix://"+filepath.Join(h.tmp, "dockerd", "docker.sock"))
+		"--docker-host", "unix://"+filepath.Join(h.tmp, "dockerd", "docker.sock"),
+		"--config-dir", h.configDir, "--metrics-addr", "unix://"+h.metricsSock)
+	h.pluginCmd.Env = append(os.Environ(), env...)
 	h.pluginCmd.Stdout, h.pluginCmd.Stderr = logf, logf
 	h.pluginCmd.SysProcAttr = childAttr()
 	if err := h.pluginCmd.Start(); err != nil {
@@ -436,6 +461,7 @@ func (h *harness) startDockerd(plugin string) error {
 	go func() { h.dockerdDone <- h.dockerdCmd.Wait() }()
 
 	h.docker = &unixClient{socket: filepath.Join(h.dockerdDir, "docker.sock")}
+	h.direct = h.docker
 	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
 		select {

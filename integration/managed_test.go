@@ -44,7 +44,7 @@ const (
 // managedState is the harness's view of the installed managed plugin.
 type managedState struct {
 	pluginDir string // scripts/build-plugin.sh output
-	policyDir string // host side of the plugin's /etc/dood-guard
+	policyDir string // the host directory the plugin reads as its config dir (DG_CONFIG_DIR=/host<dir>)
 	id        string // current plugin ID (a reinstall changes it)
 	follow    *logFollower
 }
@@ -53,10 +53,10 @@ func itMode() (string, error) {
 	switch m := os.Getenv("DG_IT_MODE"); m {
 	case "", modeLegacy:
 		return modeLegacy, nil
-	case modeManaged:
+	case modeManaged, modeFront:
 		return m, nil
 	default:
-		return "", fmt.Errorf("DG_IT_MODE=%q: want legacy or managed", m)
+		return "", fmt.Errorf("DG_IT_MODE=%q: want legacy, managed or front", m)
 	}
 }
 
@@ -80,7 +80,7 @@ func (h *harness) setupManaged() error {
 	}
 	m := &h.managed
 	m.pluginDir = filepath.Join(h.tmp, "plugin")
-	m.policyDir = filepath.Join(h.tmp, "etc-dood-guard")
+	m.policyDir = h.configDir
 	start := time.Now()
 	cmd := exec.Command("bash", filepath.Join(h.root, "scripts", "build-plugin.sh"), m.pluginDir)
 	cmd.Dir = h.root
@@ -143,7 +143,7 @@ func (h *harness) runInstall(args ...string) (string, error) {
 // installGuard installs the guard as the suite runs it: the embedded
 // policy, debug logs (as the legacy plugin), plus extra install.sh args.
 func (h *harness) installGuard(extra ...string) (string, error) {
-	args := append(h.installArgs(), "--set", "DG_LOG_LEVEL=debug")
+	args := append(h.installArgs(), "--set", "DG_LOG_LEVEL=debug", "--set", "DG_METRICS_ADDR=unix:///run/docker/plugins/metrics.sock")
 	out, err := h.runInstall(append(args, extra...)...)
 	if err != nil {
 		return out, err
@@ -171,6 +171,8 @@ func (h *harness) refreshManaged() error {
 	}
 	h.managed.id = p.Id
 	h.pluginSock = filepath.Join("/run/docker/plugins", p.Id, "dood-guard.sock")
+	// The plugin's /run/docker/plugins is this directory on the host.
+	h.metricsSock = filepath.Join("/run/docker/plugins", p.Id, "metrics.sock")
 	// Recorded so that a later run can remove the runtime directory if
 	// this one dies before its teardown.
 	f, err := os.OpenFile(filepath.Join(h.tmp, "managed-plugin-ids"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
@@ -439,9 +441,7 @@ func restoreGuard(t *testing.T) {
 }
 
 // withGuardSettings reinstalls the managed guard with extra plugin settings
-// (install.sh --force --set KEY=VALUE ...; e.g. "DG_PROFILE=restricted", or
-// "DG_DATA_FILE=/etc/dood-guard/data.yaml" after writing data.yaml into
-// h.managed.policyDir, which the plugin sees as /etc/dood-guard) for the rest
+// (install.sh --force --set KEY=VALUE ...; e.g. "DG_PROFILE=restricted") for the rest
 // of the test, and puts the suite's guard back when the test ends. About 9 s
 // each way.
 func withGuardSettings(t *testing.T, sets ...string) {
@@ -517,10 +517,8 @@ func TestManagedInstall(t *testing.T) {
 	for _, m := range p.Settings.Mounts {
 		mounts[m.Destination] = m.Source + " " + strings.Join(m.Options, ",")
 	}
-	wantMounts := map[string]string{
-		"/host":           "/ rbind,ro,rro",
-		"/etc/dood-guard": h.managed.policyDir + " rbind,ro",
-	}
+	// Only the host root: nothing on the host needs preparing.
+	wantMounts := map[string]string{"/host": "/ rbind,ro,rro"}
 	if diff := cmp.Diff(wantMounts, mounts); diff != "" {
 		t.Errorf("plugin mounts (-want +got):\n%s", diff)
 	}
@@ -797,15 +795,23 @@ func usePolicyFiles(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(h.managed.policyDir, "policies")
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	// Written beside, then renamed into place: the watcher loads the
+	// whole directory once, not a half-written one.
+	dir := filepath.Join(h.configDir, "policies")
+	stage := filepath.Join(h.configDir, ".policies-stage")
+	t.Cleanup(func() {
+		from := pluginLogSize()
+		os.RemoveAll(dir)
+		os.RemoveAll(stage)
+		waitReload(t, from, "policy reloaded", 15*time.Second) // back on the embedded policy
+	})
 	names := make([]string, 0, len(mods))
 	for n := range mods {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		p := filepath.Join(dir, filepath.FromSlash(n))
+		p := filepath.Join(stage, filepath.FromSlash(n))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -813,11 +819,16 @@ func usePolicyFiles(t *testing.T) string {
 			t.Fatal(err)
 		}
 	}
+	from := pluginLogSize()
 	start := time.Now()
-	if out, err := h.installGuard("--force", "--set", "DG_POLICY_DIR=/etc/dood-guard/policies"); err != nil {
-		t.Fatalf("install.sh --force --set DG_POLICY_DIR=...: %v\n%s", err, out)
+	if err := os.Rename(stage, dir); err != nil {
+		t.Fatal(err)
 	}
-	t.Logf("MEASURE install.sh --force (uninstall + install + verify): %v", time.Since(start).Round(time.Millisecond))
+	// No reinstall and no signal: the plugin watches its config dir.
+	if !waitReload(t, from, "policy reloaded", 15*time.Second) {
+		t.Fatalf("the plugin did not reload after policies/ appeared in its config dir:\n%s", tail(h.pluginLog, 10))
+	}
+	t.Logf("MEASURE policy files picked up by the watcher: %v", time.Since(start).Round(time.Millisecond))
 	expectEnforcing(t)
 	benign := h.docker.jsonReq(t, "POST", createPath, map[string]any{"Image": image, "Cmd": []string{"true"}})
 	if id := createdID(benign); id == "" {

@@ -4,7 +4,6 @@
 #
 #   OUTDIR/config.json           the repository's config.json
 #   OUTDIR/rootfs/dood-guard     static binary (CGO_ENABLED=0), version/commit stamped
-#   OUTDIR/rootfs/etc/dood-guard mount point of the host policy directory
 #   OUTDIR/rootfs/host           mount point of the host's root (read-only)
 #   OUTDIR/rootfs/run/docker/plugins   where dockerd binds the plugin socket dir
 #   OUTDIR/rootfs/tmp
@@ -15,13 +14,14 @@
 # OUTDIR is replaced when it is empty or an earlier build-plugin.sh output;
 # anything else is refused. env: VERSION, COMMIT (default: from git), GO.
 #
-# To publish (not testable here: no registry is reachable from CI):
+# To publish (integration/registry_test.go does it against a local registry):
 #   docker plugin create registry.example.com/team/dood-guard:1.0 OUTDIR
 #   docker plugin push registry.example.com/team/dood-guard:1.0
-#   # on a host:  docker plugin install --alias dood-guard --grant-all-permissions registry.example.com/team/dood-guard:1.0
+#   # on a host:  scripts/install.sh --from registry.example.com/team/dood-guard:1.0
+#   # (or docker plugin install --alias dood-guard --grant-all-permissions REF)
 set -euo pipefail
 
-usage() { sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 case "${1:-}" in '' | -h | --help) usage ;; esac
 [ $# -eq 1 ] || usage
 
@@ -53,8 +53,8 @@ out=$(cd "$out" && pwd)
 stage=$(mktemp -d "$(dirname "$out")/.build-plugin.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 rootfs=$stage/rootfs
-mkdir -p "$rootfs/etc/dood-guard" "$rootfs/host" "$rootfs/run/docker/plugins" "$rootfs/tmp"
-chmod 0755 "$rootfs" "$rootfs/etc" "$rootfs/etc/dood-guard" "$rootfs/host" "$rootfs/run" "$rootfs/run/docker" "$rootfs/run/docker/plugins"
+mkdir -p "$rootfs/etc" "$rootfs/host" "$rootfs/run/docker/plugins" "$rootfs/tmp"
+chmod 0755 "$rootfs" "$rootfs/etc" "$rootfs/host" "$rootfs/run" "$rootfs/run/docker" "$rootfs/run/docker/plugins"
 chmod 1777 "$rootfs/tmp"
 
 (cd "$root" && CGO_ENABLED=0 "$GO" build -trimpath \

@@ -10,14 +10,16 @@
 #      object (otherwise refused: it is never overwritten); dockerd was not
 #      started with --authorization-plugin (a daemon.json entry would clash);
 #      the plugin is not installed yet (--force reinstalls).
-#   2. the plugin directory: scripts/build-plugin.sh into a temporary
-#      directory, or --plugin-dir DIR.
-#   3. the host policy directory (bind source of the plugin's /etc/dood-guard)
-#      is created if missing: dockerd cannot enable a plugin whose bind
-#      source does not exist.
-#   4. docker plugin create NAME DIR; docker plugin set (policy.source and
+#   2. the plugin: scripts/build-plugin.sh into a temporary directory, or
+#      --plugin-dir DIR, then docker plugin create NAME DIR; or, with --from
+#      REF, docker plugin install --alias NAME --disable REF from a registry
+#      (nothing is built: no Go, no clone needed beyond this script).
+#   3. docker plugin set (DG_CONFIG_DIR for --policy-dir, DG_DOCKER_HOST, and
 #      --set values); docker plugin enable NAME. A failure removes the plugin
-#      again and leaves daemon.json untouched.
+#      again and leaves daemon.json untouched. Nothing is prepared on the
+#      host: the plugin reads its optional config directory through its
+#      read-only view of the host (/host), and starts on the embedded policy
+#      while the directory does not exist.
 #   5. daemon.json: a timestamped backup (FILE.dood-guard-YYYYmmddTHHMMSS),
 #      then NAME:latest appended to "authorization-plugins" (other entries and
 #      keys kept), written atomically.
@@ -40,8 +42,12 @@
 # Options:
 #   --name NAME          plugin name (default dood-guard; dockerd uses NAME:latest)
 #   --plugin-dir DIR     a built plugin directory (scripts/build-plugin.sh output)
-#   --policy-dir DIR     host directory mounted read-only at /etc/dood-guard in
-#                        the plugin (default /etc/dood-guard; created if missing)
+#   --from REF           install the plugin from a registry instead of building
+#                        it, e.g. registry.example.com/platform/dood-guard:1.0
+#   --policy-dir DIR     host config directory: policies/, rules/, data.yaml,
+#                        each optional, reloaded when they change (default
+#                        /etc/dood-guard; the plugin sees it under /host; it
+#                        need not exist)
 #   --set KEY=VALUE      docker plugin set before enabling (repeatable), e.g.
 #                        DG_DATA_FILE=/etc/dood-guard/data.yaml, DG_LOG_FORMAT=text
 #   --docker-host HOST   the daemon to use (default: $DOCKER_HOST or the CLI's)
@@ -56,13 +62,13 @@
 #   --uninstall          see above
 #
 # Needs: the docker CLI, jq (installed with apt-get when missing), Go unless
-# --plugin-dir is given. env: DG_DOCKER_CLI (default: docker from PATH).
+# --plugin-dir or --from is given. env: DG_DOCKER_CLI (default: docker from PATH).
 set -euo pipefail
 
-usage() { sed -n '2,59p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,65p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-name=dood-guard plugin_dir='' policy_dir=/etc/dood-guard docker_host=''
+name=dood-guard plugin_dir='' from='' policy_dir=/etc/dood-guard docker_host=''
 daemon_json=/etc/docker/daemon.json pidfile=/var/run/docker.pid dockerd_pid=''
 reload=hup verify=1 force=0 mode=install
 sets=()
@@ -70,6 +76,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--name) name=$2; shift 2 ;;
 	--plugin-dir) plugin_dir=$2; shift 2 ;;
+	--from) from=$2; shift 2 ;;
 	--policy-dir) policy_dir=$2; shift 2 ;;
 	--set) sets+=("$2"); shift 2 ;;
 	--docker-host) docker_host=$2; shift 2 ;;
@@ -94,6 +101,7 @@ esac
 ref=$name:latest
 case "$reload" in hup | systemd | none) ;; *) die "--reload: hup, systemd or none" ;; esac
 case "$policy_dir" in /*) ;; *) die "--policy-dir: an absolute path" ;; esac
+[ -z "$from" ] || [ -z "$plugin_dir" ] || die "--from and --plugin-dir: give one"
 for s in "${sets[@]}"; do
 	case "$s" in *=*) ;; *) die "--set $s: want KEY=VALUE" ;; esac
 done
@@ -334,7 +342,7 @@ do_uninstall() {
 	else
 		log "plugin $name is not installed"
 	fi
-	log "dood-guard is off; $policy_dir and the daemon.json backups are left in place"
+	log "dood-guard is off; the config directory and the daemon.json backups are left in place"
 }
 
 do_install() {
@@ -348,35 +356,40 @@ do_install() {
 		do_uninstall
 	fi
 
-	if [ -n "$plugin_dir" ]; then
-		dir=$plugin_dir
+	local env_names settings=() dh
+	if [ -n "$from" ]; then
+		log "docker plugin install --alias $name --grant-all-permissions --disable $from"
+		dk plugin install --alias "$name" --grant-all-permissions --disable "$from" >/dev/null ||
+			die "docker plugin install $from failed (see above)"
+		env_names=$(dk plugin inspect --format '{{range .Config.Env}}{{.Name}} {{end}}' "$name")
 	else
-		tmpdir=$(mktemp -d /tmp/dood-guard-plugin.XXXXXX)
-		trap 'rm -rf "$tmpdir"' EXIT
-		dir=$tmpdir/plugin
-		log "building the plugin: scripts/build-plugin.sh $dir"
-		"$root/scripts/build-plugin.sh" "$dir"
+		if [ -n "$plugin_dir" ]; then
+			dir=$plugin_dir
+		else
+			tmpdir=$(mktemp -d /tmp/dood-guard-plugin.XXXXXX)
+			trap 'rm -rf "$tmpdir"' EXIT
+			dir=$tmpdir/plugin
+			log "building the plugin: scripts/build-plugin.sh $dir"
+			"$root/scripts/build-plugin.sh" "$dir"
+		fi
+		if [ ! -f "$dir/config.json" ] || [ ! -d "$dir/rootfs" ]; then
+			die "$dir is not a plugin directory (config.json + rootfs/)"
+		fi
+		log "docker plugin create $name $dir"
+		dk plugin create "$name" "$dir" >/dev/null
+		env_names=$(jq -r '[.env // [] | .[].name] | join(" ")' "$dir/config.json")
 	fi
-	if [ ! -f "$dir/config.json" ] || [ ! -d "$dir/rootfs" ]; then
-		die "$dir is not a plugin directory (config.json + rootfs/)"
+	has_env() { grep -qw -- "$1" <<<"$env_names" && ! printf '%s\n' "${sets[@]}" | grep -q "^$1="; }
+	# The config directory, as the plugin sees the host's (read-only, /host).
+	if has_env DG_CONFIG_DIR; then
+		settings+=("DG_CONFIG_DIR=/host$policy_dir")
 	fi
-
-	if [ ! -d "$policy_dir" ]; then
-		log "creating the host policy directory $policy_dir"
-		mkdir -p "$policy_dir"
-		chmod 0755 "$policy_dir"
-	fi
-
-	log "docker plugin create $name $dir"
-	dk plugin create "$name" "$dir" >/dev/null
-	local settings=("policy.source=$policy_dir") dh
-	if jq -e '.env // [] | any(.name == "DG_DOCKER_HOST")' "$dir/config.json" >/dev/null &&
-		! printf '%s\n' "${sets[@]}" | grep -q '^DG_DOCKER_HOST=' && dh=$(plugin_docker_host); then
+	if has_env DG_DOCKER_HOST && dh=$(plugin_docker_host); then
 		settings+=("DG_DOCKER_HOST=$dh")
 	fi
 	settings+=("${sets[@]}")
 	log "docker plugin set $name ${settings[*]}"
-	if ! dk plugin set "$name" "${settings[@]}" || ! dk plugin enable "$name" >/dev/null; then
+	if { [ ${#settings[@]} -gt 0 ] && ! dk plugin set "$name" "${settings[@]}"; } || ! dk plugin enable "$name" >/dev/null; then
 		dk plugin rm -f "$name" >/dev/null 2>&1 || true
 		die "could not configure or enable the plugin (see above and dockerd's log); removed it again, $daemon_json untouched"
 	fi

@@ -12,7 +12,9 @@
 #                                DG_IT_MODE=legacy (a socket plugin) and
 #                                managed (the `docker plugin` from
 #                                scripts/build-plugin.sh, installed by
-#                                scripts/install.sh); needs root, docker.io,
+#                                scripts/install.sh) and front (no plugin;
+#                                dood-guard proxy before the daemon,
+#                                docs/front.md); needs root, docker.io,
 #                                busybox-static, iproute2, jq, and gcc,
 #                                pkg-config, libseccomp-dev to build 29
 #                                (bash .ci/run installs them)
@@ -23,7 +25,7 @@
 #      (local use only; CI never sets it), DOOD_GUARD_BIN (use a prebuilt
 #      binary in the legacy integration run), INTEGRATION_TIMEOUT (default
 #      30m, per run), INTEGRATION_ENGINES (default "20.10 29"),
-#      INTEGRATION_MODES (default "legacy managed"): every engine × mode.
+#      INTEGRATION_MODES (default "legacy managed front"): every engine × mode.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 # shellcheck source=scripts/lib/install.sh
@@ -131,7 +133,7 @@ else
 		if ! step "engine $engine (scripts/build-engine.sh)" bash scripts/build-engine.sh "$engine"; then
 			continue
 		fi
-		for mode in ${INTEGRATION_MODES:-legacy managed}; do
+		for mode in ${INTEGRATION_MODES:-legacy managed front}; do
 			step "integration, engine $engine, $mode plugin (real dockerd)" integration "$engine" "$mode"
 		done
 	done

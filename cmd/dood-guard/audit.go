@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/docker/go-plugins-helpers/authorization"
 	"github.com/dood-guard/dood-guard/plugin/apiversion"
 	"github.com/dood-guard/dood-guard/plugin/config"
+	"github.com/dood-guard/dood-guard/plugin/front"
 	"github.com/dood-guard/dood-guard/plugin/guard"
 	"github.com/dood-guard/dood-guard/plugin/state"
 	"github.com/dood-guard/dood-guard/plugin/verdict"
@@ -26,15 +28,24 @@ type finding struct {
 	Name       string              `json:"name"`
 	RuleIDs    []string            `json:"rule_ids"`
 	Violations []verdict.Violation `json:"violations"`
+	// DryRun are the rule IDs among RuleIDs in dry-run: the guard would
+	// let this object be created, and log them as would_deny.
+	DryRun []string `json:"dryrun_rule_ids,omitempty"`
 }
 
 type auditReport struct {
 	// Daemon is what the daemon said in GET /version; requests are judged
 	// under its API versions.
-	Daemon     *apiversion.Daemon `json:"daemon,omitempty"`
-	Containers int                `json:"containers"`
-	Volumes    int                `json:"volumes"`
-	Findings   []finding          `json:"findings"`
+	Daemon *apiversion.Daemon `json:"daemon,omitempty"`
+	// DryRunRules are the rules in dry-run (data.guard.enforcement): the
+	// findings name them, and the guard would not refuse them yet.
+	DryRunRules []string  `json:"dryrun_rules,omitempty"`
+	Containers  int       `json:"containers"`
+	Volumes     int       `json:"volumes"`
+	Findings    []finding `json:"findings"`
+	// Fronts are the socket fronts recorded on this host (dood-guard
+	// proxy), whether still running or not.
+	Fronts []front.Info `json:"fronts"`
 	// Warnings name what the guard cannot see on this daemon (they do not
 	// change the exit status).
 	Warnings []string `json:"warnings"`
@@ -53,13 +64,19 @@ func audit(args []string, stdout, stderr io.Writer) int {
 	stateFlags(fs, &sc)
 	asJSON := fs.Bool("json", false, "print the findings as JSON")
 	timeout := fs.Duration("timeout", time.Minute, "give up after this long")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	frontsDir := fs.String("fronts-dir", front.DefaultDir, "where socket fronts (dood-guard proxy) record themselves")
+	if code, done := parseArgs(fs, args, 0); done {
+		return code
 	}
 	if !validConfig("audit", &c, stderr) {
 		return 2
 	}
-	st, err := sc.source()
+	nopts, err := normalizeOptions(c)
+	if err != nil {
+		fmt.Fprintf(stderr, "dood-guard audit: %v\n", err)
+		return 2
+	}
+	st, err := sc.source(nopts)
 	if err != nil {
 		fmt.Fprintf(stderr, "dood-guard audit: %v\n", err)
 		return 2
@@ -84,6 +101,12 @@ func audit(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "dood-guard audit: %v\n", err)
 		return 1
 	}
+	if rep.Fronts, err = front.List(*frontsDir); err != nil {
+		fmt.Fprintf(stderr, "dood-guard audit: reading the socket fronts: %v\n", err)
+	}
+	if rep.Fronts == nil {
+		rep.Fronts = []front.Info{}
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -100,7 +123,7 @@ func audit(args []string, stdout, stderr io.Writer) int {
 }
 
 func runAudit(ctx context.Context, g *guard.Guard, st *state.Source, cgroupV1 bool) (auditReport, error) {
-	rep := auditReport{Findings: []finding{}, Warnings: []string{}}
+	rep := auditReport{Findings: []finding{}, DryRunRules: g.Enforcement().DryRunRules(), Warnings: []string{}}
 	if d := g.Versions().Daemon; d != nil {
 		rep.Daemon = d
 		if d.GRPCUnguarded() {
@@ -187,16 +210,24 @@ func asCreate(raw []byte, cgroupV1 bool) (string, authorization.Request, error) 
 
 func judge(ctx context.Context, g *guard.Guard, req authorization.Request, kind, id, name string) (finding, bool) {
 	out := g.Decide(ctx, req)
-	if out.Response.Allow {
+	vs := append(append([]verdict.Violation(nil), out.Violations...), out.WouldDeny...)
+	if len(vs) == 0 {
 		return finding{}, false
 	}
-	vs := out.Violations
-	return finding{Kind: kind, ID: id, Name: name, RuleIDs: verdict.IDs(vs), Violations: vs}, true
+	f := finding{Kind: kind, ID: id, Name: name, RuleIDs: verdict.IDs(vs), Violations: vs}
+	if len(out.WouldDeny) > 0 {
+		f.DryRun = uniq(verdict.IDs(out.WouldDeny))
+	}
+	return f, true
 }
 
 func printAudit(w io.Writer, rep auditReport) {
 	for _, m := range rep.Warnings {
 		fmt.Fprintf(w, "WARNING: %s\n\n", m)
+	}
+	printFronts(w, rep.Fronts)
+	if len(rep.DryRunRules) > 0 {
+		fmt.Fprintf(w, "DRY-RUN rules (data.guard.enforcement; listed, not yet refused): %s\n", strings.Join(rep.DryRunRules, ","))
 	}
 	fmt.Fprintf(w, "%d containers and %d volumes checked; %d would be refused by the current policy.\n", rep.Containers, rep.Volumes, len(rep.Findings))
 	if len(rep.Findings) == 0 {
@@ -220,9 +251,35 @@ func printAudit(w io.Writer, rep auditReport) {
 	for _, f := range rep.Findings {
 		fmt.Fprintf(w, "%s %s:\n", f.Kind, f.Name)
 		for _, v := range f.Violations {
-			fmt.Fprintf(w, "  %s\n", verdict.Message([]verdict.Violation{v}))
+			dry := ""
+			if slices.Contains(f.DryRun, v.ID) {
+				dry = " (dry-run)"
+			}
+			fmt.Fprintf(w, "  %s%s\n", verdict.Message([]verdict.Violation{v}), dry)
 		}
 	}
+}
+
+// printFronts lists the socket fronts: a client of a front is guarded by
+// it; a client of the daemon's own socket is not, unless a plugin runs.
+func printFronts(w io.Writer, fronts []front.Info) {
+	if len(fronts) == 0 {
+		fmt.Fprintln(w, "No socket front (dood-guard proxy) is recorded on this host.")
+		return
+	}
+	fmt.Fprintf(w, "%d socket front(s) recorded:\n", len(fronts))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PID\tSTATE\tLISTENS\tDAEMON\tPOLICY")
+	for _, f := range fronts {
+		st := "stale"
+		if f.Alive {
+			st = "running"
+		}
+		on := strings.TrimSuffix(strings.Join([]string{f.Socket, f.TCP}, " "), " ")
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", f.PID, st, strings.TrimSpace(on), f.DockerHost, f.Policy)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
 }
 
 func uniq(ids []string) []string {

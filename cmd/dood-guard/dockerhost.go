@@ -8,6 +8,7 @@ import (
 
 	"github.com/dood-guard/dood-guard/plugin/guard"
 	"github.com/dood-guard/dood-guard/plugin/logfields"
+	"github.com/dood-guard/dood-guard/plugin/normalize"
 	"github.com/dood-guard/dood-guard/plugin/state"
 	"github.com/sirupsen/logrus"
 )
@@ -26,8 +27,10 @@ func stateFlags(fs *flag.FlagSet, sc *stateConfig) {
 	fs.DurationVar(&sc.TTL, "state-ttl", 2*time.Second, "how long a looked-up container or volume is remembered (0 for the default, negative to disable)")
 }
 
-func (sc stateConfig) source() (*state.Source, error) {
-	s, err := state.New(sc.DockerHost, state.Options{TTL: sc.TTL})
+// source reads the daemon's state; host says how the host reads bind
+// sources and local volumes (the guard's own --host-root and --cgroup).
+func (sc stateConfig) source(host normalize.Options) (*state.Source, error) {
+	s, err := state.New(sc.DockerHost, state.Options{TTL: sc.TTL, Host: host})
 	if err != nil {
 		return nil, fmt.Errorf("--docker-host: %w", err)
 	}
@@ -45,7 +48,7 @@ func watchState(ctx context.Context, s *state.Source, log logrus.FieldLogger, co
 		connected()
 		if first {
 			first = false
-			log.WithField("docker_host", s.Host()).Info("following the daemon's events for state lookups")
+			log.WithField(logfields.DockerHost, s.Host()).Info("following the daemon's events for state lookups")
 			go onceUp()
 		}
 	})
@@ -65,6 +68,14 @@ func logAudit(ctx context.Context, g *guard.Guard, s *state.Source, cgroupV1 boo
 		log.WithFields(logrus.Fields{"kind": f.Kind, "name": f.Name, "id": f.ID, logfields.RuleIDs: f.RuleIDs}).
 			Warn("existing object would be refused by the policy")
 	}
-	log.WithFields(logrus.Fields{"containers": rep.Containers, "volumes": rep.Volumes, "findings": len(rep.Findings)}).
-		Info("start-up audit of existing containers and volumes (dood-guard audit lists them)")
+	f := logrus.Fields{"containers": rep.Containers, "volumes": rep.Volumes, "findings": len(rep.Findings)}
+	if len(rep.DryRunRules) > 0 {
+		f[logfields.DryRun] = rep.DryRunRules
+	}
+	if g.Enforcement().WhollyDryRun() {
+		f[logfields.Enforcement] = "dryrun"
+		log.WithFields(f).Warn("start-up audit of existing containers and volumes (dood-guard audit lists them); DRY-RUN: none of them would be refused")
+		return
+	}
+	log.WithFields(f).Info("start-up audit of existing containers and volumes (dood-guard audit lists them)")
 }

@@ -30,6 +30,9 @@ var envFlags = []struct{ env, flag string }{
 	{"DG_LOG_LEVEL", "log-level"},
 	{"DG_LOG_DECISIONS", "log-decisions"},
 	{"DG_DOCKER_HOST", "docker-host"},
+	{"DG_CONFIG_DIR", "config-dir"},
+	{"DG_ENFORCEMENT", "enforcement"},
+	{"DG_METRICS_ADDR", "metrics-addr"},
 }
 
 // applyEnv sets every flag of fs that the command line left unset from its

@@ -18,8 +18,8 @@ func eval(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var c config.Config
 	fs := newFlagSet("eval", stderr)
 	policyFlags(fs, &c)
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, done := parseArgs(fs, args, 1); done {
+		return code
 	}
 	if !validConfig("eval", &c, stderr) {
 		return 2

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -28,11 +29,12 @@ func policyFlags(fs *flag.FlagSet, c *config.Config) {
 	fs.Var((*multiFlag)(&c.RulesDirs), "rules", "a directory of a team's own rule packages (dood.rules.<name>), added beside the policy (repeatable)")
 	fs.StringVar(&c.Profile, "profile", "", "policy profile: baseline or restricted (default: data.guard.profile, baseline)")
 	fs.StringVar(&c.HostRoot, "host-root", "", "where the host's file system is seen, for resolving bind sources (default /; a managed plugin mounts it at /host)")
+	fs.StringVar(&c.ConfigDir, "config-dir", "", "optional directory of policies/, rules/ and data.yaml, each loaded when present (a managed plugin: /host/etc/dood-guard)")
 }
 
 // policyOptions says what to load for a configuration.
 func policyOptions(c config.Config) policy.Options {
-	return policy.Options{Policies: c.PolicyPaths, Rules: c.RulesDirs, Data: c.DataPath, Profile: c.Profile}
+	return policy.Options{Policies: c.PolicyPaths, Rules: c.RulesDirs, Data: c.DataPath, Profile: c.Profile, ConfigDir: c.ConfigDir}
 }
 
 // normalizeOptions are the host facts the normaliser needs: the cgroup
@@ -59,4 +61,31 @@ func validConfig(cmd string, c *config.Config, stderr io.Writer) bool {
 		return false
 	}
 	return true
+}
+
+// Exit codes every command uses (documented in the usage text and README).
+const (
+	exitOK    = 0 // done, nothing found
+	exitError = 1 // could not do it
+	exitUsage = 2 // bad flags, arguments or configuration
+	exitFound = 3 // done, and something was refused or found
+)
+
+// parseArgs parses args with fs and checks the number of positional
+// arguments against maxArgs (-1: any number). done is true when the
+// command should exit now with code: -h and --help print the usage and exit
+// 0; a bad flag or a stray argument is a usage error (2).
+func parseArgs(fs *flag.FlagSet, args []string, maxArgs int) (code int, done bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK, true
+		}
+		return exitUsage, true
+	}
+	if maxArgs >= 0 && fs.NArg() > maxArgs {
+		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), fs.Arg(maxArgs))
+		fs.Usage()
+		return exitUsage, true
+	}
+	return exitOK, false
 }

@@ -18,12 +18,22 @@ const usage = `usage: dood-guard <command> [flags]
 
 commands:
   serve     serve the authorization plugin protocol on a unix socket
+  proxy     serve the docker API in front of the daemon's socket, judging every request (the socket front)
   eval      decide one AuthZ request (JSON, from a file or stdin) and print the answer
   test      run the policy library's Rego tests, and a team's (dood-guard test DIR)
   audit     list existing containers and volumes the policy would refuse (exit 3 when any)
   version   print version, commit and OPA version
 
-Run 'dood-guard <command> -h' for the flags of a command.
+  help      print this text
+
+Run 'dood-guard <command> -h' for the flags of a command. Rule
+directories are given as --rules DIR to every command that loads policy.
+
+exit codes (every command):
+  0  done; nothing refused or found
+  1  error: could not do what was asked
+  2  usage: unknown command, bad flag, stray argument, invalid configuration
+  3  done, and something was refused or found (eval denied, audit findings)
 `
 
 func main() {
@@ -38,6 +48,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		return serve(args[1:], stderr)
+	case "proxy":
+		return proxy(args[1:], stderr)
 	case "eval":
 		return eval(args[1:], stdin, stdout, stderr)
 	case "test":
@@ -45,8 +57,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "audit":
 		return audit(args[1:], stdout, stderr)
 	case "version":
+		fs := newFlagSet("version", stderr)
+		if code, done := parseArgs(fs, args[1:], 0); done {
+			return code
+		}
 		printVersion(stdout)
-		return 0
+		return exitOK
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

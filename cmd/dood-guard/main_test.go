@@ -59,13 +59,16 @@ func startServer(t *testing.T, args ...string) *server {
 	s.client = &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, "unix", socket)
 	}}, Timeout: 10 * time.Second}
-	for i := 0; i < 200; i++ {
-		if _, err := os.Stat(socket); err == nil {
+	// The socket file exists before the listener accepts: wait until a
+	// connection succeeds, not for the file.
+	for i := 0; i < 400; i++ {
+		if c, err := net.Dial("unix", socket); err == nil {
+			c.Close()
 			return s
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
-	t.Fatalf("socket never appeared; logs:\n%s", s.logs)
+	t.Fatalf("socket never accepted a connection; logs:\n%s", s.logs)
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dood-guard/dood-guard/plugin/config"
 	"github.com/dood-guard/dood-guard/plugin/decisionlog"
+	"github.com/dood-guard/dood-guard/plugin/enforce"
 	"github.com/dood-guard/dood-guard/plugin/engine"
 	"github.com/dood-guard/dood-guard/plugin/guard"
 	"github.com/dood-guard/dood-guard/plugin/logfields"
@@ -21,30 +22,15 @@ import (
 )
 
 func serve(args []string, stderr io.Writer) int {
-	var c config.Config
+	var s guardSetup
 	fs := newFlagSet("serve", stderr)
-	fs.StringVar(&c.Socket, "socket", config.DefaultSocket, "unix socket to serve the plugin protocol on")
-	fs.StringVar(&c.LogFormat, "log-format", "json", "json or text")
-	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
-	fs.StringVar(&c.LogDecisions, "log-decisions", "all", "all: log every decision; deny: log denials only")
-	policyFlags(fs, &c)
-	var sc stateConfig
-	stateFlags(fs, &sc)
-	if err := fs.Parse(args); err != nil {
-		return 2
+	fs.StringVar(&s.Config.Socket, "socket", config.DefaultSocket, "unix socket to serve the plugin protocol on")
+	guardFlags(fs, &s)
+	if code, done := parseGuardFlags("serve", fs, args, &s, stderr); done {
+		return code
 	}
-	if !configureFromEnv(fs, stderr) {
-		return 2
-	}
-	if !validConfig("serve", &c, stderr) {
-		return 2
-	}
-	if _, err := sc.source(); err != nil {
-		fmt.Fprintf(stderr, "dood-guard serve: invalid configuration:\n%v\n", err)
-		return 2
-	}
-	log := newLogger(c, stderr)
-	if err := runServe(c, sc, log); err != nil {
+	log := newLogger(s.Config, stderr)
+	if err := runServe(s, log); err != nil {
 		log.WithError(err).Error("dood-guard stopped")
 		return 1
 	}
@@ -104,48 +90,51 @@ func newGuard(ctx context.Context, c config.Config, log logrus.FieldLogger) (*gu
 	if err != nil {
 		return nil, nil, err
 	}
-	nopts, err := normalizeOptions(c)
+	g, err := emptyGuard(c, log)
 	if err != nil {
 		return nil, nil, err
 	}
-	g := guard.New(guard.Options{
-		DefaultAPIVersion:  c.DefaultAPIVersion,
-		AllowUnknownRoutes: c.AllowUnknownRoutes,
-		Normalize:          nopts,
-	}, log)
-	g.SetEngine(e)
+	rules, err := enforce.RulesFromData(src.Data)
+	if err != nil {
+		return nil, nil, err
+	}
+	g.Install(e, rules)
 	return g, src, nil
 }
 
-func runServe(c config.Config, sc stateConfig, log *logrus.Logger) error {
+// emptyGuard is a guard configured by c, with no policy yet.
+func emptyGuard(c config.Config, log logrus.FieldLogger) (*guard.Guard, error) {
+	nopts, err := normalizeOptions(c)
+	if err != nil {
+		return nil, err
+	}
+	return guard.New(guard.Options{
+		DefaultAPIVersion:  c.DefaultAPIVersion,
+		AllowUnknownRoutes: c.AllowUnknownRoutes,
+		Normalize:          nopts,
+		Enforcement:        enforce.Mode(c.Enforcement),
+	}, log), nil
+}
+
+func runServe(s guardSetup, log *logrus.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	g, src, err := newGuard(ctx, c, log)
+	g, err := startGuard(ctx, s, log)
 	if err != nil {
 		return err
 	}
-	decisions, closeDecisions := decisionLog(c, log)
-	defer closeDecisions()
-	g.SetDecisionLog(decisions)
-	st, err := sc.source()
+	defer g.Close()
+	socket := s.Config.Socket
+	l, err := listen(socket)
 	if err != nil {
 		return err
 	}
-	g.SetState(st)
-	go watchState(ctx, st, log,
-		func() { learnDaemon(ctx, g, st, log) },
-		func() { logAudit(ctx, g, st, c.CgroupV1(), log) })
-	l, err := listen(c.Socket)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(c.Socket)
-	go reloadOnHUP(ctx, c, g, log)
+	defer os.Remove(socket)
 
 	errc := make(chan error, 1)
 	go func() { errc <- g.Serve(l) }()
-	log.WithFields(logrus.Fields{logfields.Socket: c.Socket, logfields.Policy: src.Origin, logfields.Version: version}).
-		WithFields(versionFields(g.Versions())).Info("dood-guard serving")
+	log.WithFields(logrus.Fields{logfields.Socket: socket, logfields.Policy: g.Policy.Origin, logfields.Version: version,
+		logfields.Enforcement: s.Config.Enforcement}).WithFields(versionFields(g.Versions())).Info("dood-guard serving")
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down")
@@ -153,34 +142,6 @@ func runServe(c config.Config, sc stateConfig, log *logrus.Logger) error {
 		return nil
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
-	}
-}
-
-// reloadOnHUP recompiles the policy on SIGHUP. A policy that fails to load
-// leaves the last good one serving: a typo must not open the door, and must
-// not lock every socket caller out either.
-func reloadOnHUP(ctx context.Context, c config.Config, g *guard.Guard, log logrus.FieldLogger) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-hup:
-		}
-		src, err := policy.LoadOptions(policyOptions(c))
-		if err != nil {
-			log.WithError(err).Error("policy reload failed; keeping the last good policy")
-			continue
-		}
-		e, err := engine.New(ctx, src.Modules, src.Data)
-		if err != nil {
-			log.WithError(err).Error("policy reload failed; keeping the last good policy")
-			continue
-		}
-		g.SetEngine(e)
-		log.WithField(logfields.Policy, src.Origin).Info("policy reloaded")
 	}
 }
 

@@ -13,16 +13,18 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 )
 
-const testUsage = `usage: dood-guard test [flags] [DIR...]
+const testUsage = `usage: dood-guard test [flags] [--rules DIR]... [DIR...]
 
 Runs the embedded library's Rego tests (against the embedded default data),
-then, for the DIRs given, a team's own tests: every *_test.rego below them,
+then, for the DIRs given (--rules DIR, as serve takes them, or as
+arguments), a team's own tests: every *_test.rego below them,
 against the library plus the team's rules found in the same directories
 (the rules --rules DIR would add) and the data --data and --profile give.
 Team tests may import data.dood.fixtures, the library's test inputs.
 
-Prints one line per test and "N passed, N failed"; exits 1 when a test
-fails or errors, 2 when the rules or data do not load.
+Prints one line per test and "N passed, N failed"; exits 0 when all pass,
+1 when a test fails or errors, 2 on a usage error or when the rules or data
+do not load.
 
 flags:
 `
@@ -39,10 +41,11 @@ func test(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&c.Profile, "profile", "", "policy profile for the team's tests: baseline or restricted")
 	run := fs.String("run", "", "run only the tests whose package.name matches this regular expression")
 	library := fs.Bool("library", true, "run the embedded library's tests too")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	fs.Var((*multiFlag)(&c.RulesDirs), "rules", "a directory of a team's rules and *_test.rego files (repeatable; DIR arguments are the same)")
+	if code, done := parseArgs(fs, args, -1); done {
+		return code
 	}
-	c.RulesDirs = fs.Args()
+	c.RulesDirs = append(c.RulesDirs, fs.Args()...)
 	if !validConfig("test", &c, stderr) {
 		return 2
 	}

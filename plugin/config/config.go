@@ -6,8 +6,10 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -37,6 +39,16 @@ type Config struct {
 	// HostRoot is where the host's file system is seen, for resolving bind
 	// sources; "" means "/".
 	HostRoot string
+	// ConfigDir is an optional directory of policies/, rules/ and
+	// data.yaml, each loaded when present (plugin/policy/configdir.go).
+	ConfigDir string
+	// Enforcement is enforce or dryrun (serve --enforcement).
+	Enforcement string
+	// MetricsAddr serves Prometheus metrics: host:port or unix:///path;
+	// "" is off.
+	MetricsAddr string
+	// Watch reloads the policy when its files change.
+	Watch bool
 }
 
 // Profiles are the policy profiles the embedded library ships.
@@ -81,6 +93,16 @@ func (c *Config) Validate() error {
 	}
 	if c.Profile != "" {
 		errs = append(errs, oneOf("profile", c.Profile, Profiles...))
+	}
+	c.Enforcement = orDefault(c.Enforcement, "enforce")
+	errs = append(errs, oneOf("enforcement", c.Enforcement, "enforce", "dryrun"))
+	if c.ConfigDir != "" && !filepath.IsAbs(c.ConfigDir) {
+		errs = append(errs, fmt.Errorf("config-dir %q: must be an absolute path", c.ConfigDir))
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := MetricsListenAddr(c.MetricsAddr); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if c.HostRoot != "" {
 		if !filepath.IsAbs(c.HostRoot) {
@@ -135,4 +157,24 @@ func oneOf(name, v string, allowed ...string) error {
 func validVersion(v string) bool {
 	major, minor, ok := strings.Cut(v, ".")
 	return ok && major != "" && minor != "" && strings.Trim(major+minor, "0123456789") == ""
+}
+
+// MetricsListenAddr splits a --metrics-addr into a network and an address
+// for net.Listen: unix:///abs/path, or host:port (host may be empty: every
+// interface).
+func MetricsListenAddr(a string) (network, addr string, err error) {
+	if p, ok := strings.CutPrefix(a, "unix://"); ok {
+		if !filepath.IsAbs(p) || filepath.Clean(p) != p {
+			return "", "", fmt.Errorf("metrics-addr %q: want unix:// and a clean absolute path", a)
+		}
+		return "unix", p, nil
+	}
+	host, port, err := net.SplitHostPort(a)
+	if err != nil {
+		return "", "", fmt.Errorf("metrics-addr %q: want host:port or unix:///path: %v", a, err)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return "", "", fmt.Errorf("metrics-addr %q: port %q is not a number from 0 to 65535", a, port)
+	}
+	return "tcp", net.JoinHostPort(host, port), nil
 }

@@ -12,7 +12,7 @@ func TestDefaultsAreInjected(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	want := Config{Socket: DefaultSocket, LogFormat: "json", LogLevel: "info", LogDecisions: "all", Cgroup: "auto"}
+	want := Config{Socket: DefaultSocket, LogFormat: "json", LogLevel: "info", LogDecisions: "all", Cgroup: "auto", Enforcement: "enforce"}
 	if diff := cmp.Diff(want, c); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
 	}
@@ -28,6 +28,11 @@ func TestInvalidValuesAreErrors(t *testing.T) {
 		{"unknown log format", Config{LogFormat: "xml"}, `log-format "xml"`},
 		{"unknown log level", Config{LogLevel: "loud"}, `log-level "loud"`},
 		{"unknown decision logging", Config{LogDecisions: "some"}, `log-decisions "some"`},
+		{"unknown enforcement mode", Config{Enforcement: "audit"}, `enforcement "audit": want one of enforce, dryrun`},
+		{"relative config dir", Config{ConfigDir: "etc/dood-guard"}, `config-dir "etc/dood-guard": must be an absolute path`},
+		{"metrics on a relative socket", Config{MetricsAddr: "unix://run/m.sock"}, "want unix:// and a clean absolute path"},
+		{"metrics without a port", Config{MetricsAddr: "127.0.0.1"}, "want host:port or unix:///path"},
+		{"metrics on a port that is not one", Config{MetricsAddr: "127.0.0.1:http"}, `port "http" is not a number`},
 		{"bad api version", Config{DefaultAPIVersion: "v1.41"}, "default-api-version"},
 		{"bad cgroup", Config{Cgroup: "v3"}, `cgroup "v3"`},
 		{"missing policy", Config{PolicyPaths: []string{"/nonexistent/p.rego"}}, "policy:"},

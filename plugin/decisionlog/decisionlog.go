@@ -22,6 +22,13 @@ type Record struct {
 	EvalMicros int64
 	Denied     bool
 	RuleIDs    []string // only reported on denials
+	// WouldDeny are the rules in dry-run that objected (would_deny); not
+	// reported when empty.
+	WouldDeny []string
+	// Enforcement is "dryrun" when dry-run decided the outcome (the
+	// request was let through although rules objected, or the guard is
+	// wholly in dry-run); not reported when empty.
+	Enforcement string
 }
 
 // Sink receives every decision; it decides itself whether to write it.

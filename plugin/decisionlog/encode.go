@@ -13,7 +13,8 @@ import (
 // are escaped with HTML escaping on, and the line ends with a newline.
 // Logrus adds level, msg and time to the fields; rule_ids is only there on
 // denials, null when a denial has no IDs (a nil slice), as encoding/json
-// writes it.
+// writes it; enforcement and would_deny only when set. The keys are written
+// in sorted order: enforcement after endpoint, would_deny last.
 func appendLine(b []byte, r Record, t time.Time) []byte {
 	b = append(b, `{"`+logfields.APIVersion+`":`...)
 	b = appendString(b, r.APIVersion)
@@ -26,6 +27,10 @@ func appendLine(b []byte, r Record, t time.Time) []byte {
 	}
 	b = append(b, `,"`+logfields.Endpoint+`":`...)
 	b = appendString(b, r.Endpoint)
+	if r.Enforcement != "" {
+		b = append(b, `,"`+logfields.Enforcement+`":`...)
+		b = appendString(b, r.Enforcement)
+	}
 	b = append(b, `,"`+logfields.EvalMicros+`":`...)
 	b = strconv.AppendInt(b, r.EvalMicros, 10)
 	// logrus.WarnLevel.String() is "warning", not "warn".
@@ -56,6 +61,10 @@ func appendLine(b []byte, r Record, t time.Time) []byte {
 	b = t.AppendFormat(b, time.RFC3339)
 	b = append(b, `","`+logfields.User+`":`...)
 	b = appendString(b, r.User)
+	if len(r.WouldDeny) > 0 {
+		b = append(b, `,"`+logfields.WouldDeny+`":`...)
+		b = appendStrings(b, r.WouldDeny)
+	}
 	return append(b, "}\n"...)
 }
 

@@ -78,6 +78,16 @@ func TestJSONMatchesLogrus(t *testing.T) {
 		{"valid non-ASCII is copied", with(allowedPing, func(r *Record) { r.User = "Jörg \ufffd 日本 🐳" }), frozen},
 		{"negative and large eval times", with(allowedPing, func(r *Record) { r.EvalMicros = -9223372036854775808 }), frozen},
 		{"UTC is Z", allowedPing, frozen.UTC()},
+		{"dry-run: allowed, would deny, enforcement", with(allowedPing, func(r *Record) {
+			r.WouldDeny = []string{"DG-PRIV-001", "DG-MNT-001"}
+			r.Enforcement = "dryrun"
+		}), frozen},
+		{"wholly dry-run guard: enforcement on an ordinary line", with(allowedPing, func(r *Record) { r.Enforcement = "dryrun" }), frozen},
+		{"denied with rules in dry-run beside it", with(deniedCreate, func(r *Record) { r.WouldDeny = []string{"DG-MNT-001"} }), frozen},
+		{"would deny escapes like rule IDs", with(allowedPing, func(r *Record) {
+			r.WouldDeny = []string{"<x>", "\xff"}
+			r.Enforcement = "dry\"run"
+		}), frozen},
 		{"local time as time.Now gives it", deniedCreate, time.Now()},
 		{"positive offset", allowedPing, frozen.In(time.FixedZone("IST", 5*3600+30*60))},
 		{"zero time", allowedPing, time.Time{}},

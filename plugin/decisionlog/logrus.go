@@ -32,6 +32,12 @@ func (l *Logrus) Log(r Record) {
 		logfields.AuthMethod: r.AuthMethod,
 		logfields.EvalMicros: r.EvalMicros,
 	}
+	if len(r.WouldDeny) > 0 {
+		f[logfields.WouldDeny] = r.WouldDeny
+	}
+	if r.Enforcement != "" {
+		f[logfields.Enforcement] = r.Enforcement
+	}
 	if r.Denied {
 		f[logfields.Decision] = logfields.Deny
 		f[logfields.RuleIDs] = r.RuleIDs

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"github.com/docker/go-plugins-helpers/authorization"
 	"github.com/dood-guard/dood-guard/plugin/decisionlog"
 	"github.com/dood-guard/dood-guard/plugin/decode"
+	"github.com/dood-guard/dood-guard/plugin/metrics"
 	"github.com/moby/moby/api/types/container"
 	"github.com/sirupsen/logrus"
 )
@@ -397,4 +399,30 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return raw
+}
+
+// BenchmarkMetricsCost: what --metrics-addr adds to a decision, on a
+// remembered request (the cheapest, so the relative cost is the largest)
+// and on a denied create with a rule violation to count.
+func BenchmarkMetricsCost(b *testing.B) {
+	for _, req := range []struct {
+		name string
+		r    authorization.Request
+	}{
+		{"list-remembered", jsonReq("GET", "/v1.41/containers/json", "")},
+		{"privileged-create-remembered", jsonReq("POST", "/v1.41/containers/create", `{"Image":"x","HostConfig":{"Privileged":true}}`)},
+	} {
+		for _, on := range []bool{false, true} {
+			b.Run(fmt.Sprintf("%s/metrics=%v", req.name, on), func(b *testing.B) {
+				g := benchGuard(b)
+				if on {
+					g.SetMetrics(metrics.New(metrics.Build{}))
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					g.AuthZReq(req.r)
+				}
+			})
+		}
+	}
 }

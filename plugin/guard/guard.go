@@ -13,7 +13,9 @@ import (
 	"github.com/docker/go-plugins-helpers/authorization"
 	"github.com/dood-guard/dood-guard/plugin/apiversion"
 	"github.com/dood-guard/dood-guard/plugin/decisionlog"
+	"github.com/dood-guard/dood-guard/plugin/enforce"
 	"github.com/dood-guard/dood-guard/plugin/engine"
+	"github.com/dood-guard/dood-guard/plugin/metrics"
 	"github.com/dood-guard/dood-guard/plugin/normalize"
 	"github.com/dood-guard/dood-guard/plugin/verdict"
 	"github.com/sirupsen/logrus"
@@ -30,6 +32,9 @@ type Options struct {
 	AllowUnknownRoutes bool
 	// Normalize carries host facts for the normaliser.
 	Normalize normalize.Options
+	// Enforcement is the guard's mode (serve --enforcement): "" is
+	// enforce. data.guard.enforcement sets rules apart from it.
+	Enforcement enforce.Mode
 }
 
 // Guard answers AuthZ requests. It is safe for concurrent use; the policy
@@ -43,6 +48,8 @@ type Guard struct {
 	opts   Options
 	// decisions gets one record per decision.
 	decisions decisionlog.Sink
+	// metrics counts decisions; nil when --metrics-addr is off.
+	metrics *metrics.Metrics
 }
 
 // StateSource finds the existing objects a request points at
@@ -64,7 +71,7 @@ func (g *Guard) SetState(s StateSource) { g.state = s }
 // It logs its denials to log until SetDecisionLog.
 func New(opts Options, log logrus.FieldLogger) *Guard {
 	g := &Guard{opts: opts, decisions: decisionlog.NewLogrus(log, decisionlog.DenialsOnly)}
-	g.policy.Store(newLoaded(nil, g.versions()))
+	g.policy.Store(newLoaded(nil, enforce.Policy{Default: g.mode()}, g.versions()))
 	return g
 }
 
@@ -72,13 +79,32 @@ func New(opts Options, log logrus.FieldLogger) *Guard {
 // Set it before serving.
 func (g *Guard) SetDecisionLog(s decisionlog.Sink) { g.decisions = s }
 
-// SetEngine installs a prepared policy, forgetting the outcomes remembered
-// for the one before.
-func (g *Guard) SetEngine(e *engine.Engine) {
+// SetMetrics counts the decisions in m. Set it before serving.
+func (g *Guard) SetMetrics(m *metrics.Metrics) { g.metrics = m }
+
+// SetEngine installs a prepared policy with every rule in the guard's
+// enforcement mode, forgetting the outcomes remembered for the one before.
+func (g *Guard) SetEngine(e *engine.Engine) { g.Install(e, nil) }
+
+// Install installs a prepared policy and the per-rule enforcement modes of
+// its data (data.guard.enforcement) in one step, forgetting the outcomes
+// remembered for the policy before: a remembered outcome has its
+// enforcement applied, so it is exact for its own load only.
+func (g *Guard) Install(e *engine.Engine, rules map[string]enforce.Mode) {
 	g.swap.Lock()
 	defer g.swap.Unlock()
-	g.policy.Store(newLoaded(e, g.versions()))
+	g.policy.Store(newLoaded(e, enforce.Policy{Default: g.mode(), Rules: rules}, g.versions()))
 }
+
+func (g *Guard) mode() enforce.Mode {
+	if g.opts.Enforcement == "" {
+		return enforce.Enforce
+	}
+	return g.opts.Enforcement
+}
+
+// Enforcement is the enforcement of the policy serving now.
+func (g *Guard) Enforcement() enforce.Policy { return g.policy.Load().enf }
 
 // SetDaemon tells the guard what the daemon in front of it said in GET
 // /version (nil: it could not be asked). Requests are read under its API
@@ -90,12 +116,8 @@ func (g *Guard) SetDaemon(d *apiversion.Daemon) apiversion.Versions {
 	defer g.swap.Unlock()
 	g.daemon = d
 	v := g.versions()
-	if cur := g.policy.Load(); cur == nil || !sameVersions(cur.versions, v) {
-		var e *engine.Engine
-		if cur != nil {
-			e = cur.engine
-		}
-		g.policy.Store(newLoaded(e, v))
+	if cur := g.policy.Load(); !sameVersions(cur.versions, v) {
+		g.policy.Store(newLoaded(cur.engine, cur.enf, v))
 	}
 	return v
 }
@@ -117,9 +139,17 @@ func sameVersions(a, b apiversion.Versions) bool {
 
 // Outcome is a decision with what the log line reports.
 type Outcome struct {
-	Response   authorization.Response
-	Request    normalize.Request
+	Response authorization.Response
+	Request  normalize.Request
+	// Violations refused the request.
 	Violations []verdict.Violation
+	// WouldDeny are the violations of rules in dry-run: reported, not
+	// enforced.
+	WouldDeny []verdict.Violation
+	// Mode is the enforcement that decided: enforce when Violations
+	// refused the request, dry-run when only WouldDeny would have, and the
+	// guard's mode when nothing objected.
+	Mode enforce.Mode
 }
 
 // AuthZReq is the request phase: the only phase that can prevent anything.
@@ -130,13 +160,35 @@ func (g *Guard) AuthZReq(req authorization.Request) authorization.Response {
 	return out.Response
 }
 
+// Refuse denies a request that something in front of the pipeline could
+// not hand it as dockerd would (the socket front's HTTP/2 or over-limit
+// refusals), logging the denial as AuthZReq logs its own. These are not
+// policy decisions and stay enforced under dry-run: what cannot be read
+// cannot be forwarded as judged.
+func (g *Guard) Refuse(req authorization.Request, vs ...verdict.Violation) authorization.Response {
+	out := Outcome{
+		Request:    normalize.Request{Phase: "request", User: req.User, AuthMethod: req.UserAuthNMethod, Method: req.RequestMethod, Path: req.RequestURI},
+		Violations: vs,
+		Response:   verdict.Deny(vs...),
+		Mode:       enforce.Enforce,
+	}
+	g.logDecision(out, 0)
+	return out.Response
+}
+
 // AuthZRes is the response phase. The handler has already acted, so the
 // guard does not evaluate here; it only refuses requests it cannot read, so
 // a protocol fault never passes as an approval.
 func (g *Guard) AuthZRes(req authorization.Request) authorization.Response {
 	if req.RequestMethod == "" || req.RequestURI == "" {
-		out := Outcome{Request: normalize.Request{Phase: "response"}, Violations: []verdict.Violation{malformed}}
-		out.Response = verdict.Deny(out.Violations...)
+		enf := g.Enforcement()
+		out := Outcome{Request: normalize.Request{Phase: "response"}}
+		out.Violations, out.WouldDeny = enforce.Split(enf, []verdict.Violation{malformed}, ruleID)
+		out.Mode = enf.Applied(len(out.Violations), len(out.WouldDeny))
+		out.Response = verdict.Allow()
+		if len(out.Violations) > 0 {
+			out.Response = verdict.Deny(out.Violations...)
+		}
 		g.logDecision(out, 0)
 		return out.Response
 	}
@@ -156,6 +208,7 @@ func (g *Guard) Decide(ctx context.Context, req authorization.Request) Outcome {
 	}
 	key := requestKey(&req)
 	if out, ok := l.memo.get(key); ok {
+		g.metrics.Remembered()
 		return out
 	}
 	out, pure := g.decide(ctx, l, req)
@@ -174,11 +227,19 @@ func (g *Guard) decide(ctx context.Context, l *loaded, req authorization.Request
 	if len(vs) == 0 {
 		vs, pure = g.evaluate(ctx, l, nreq, body)
 	}
-	out.Violations = vs
-	if len(vs) == 0 {
+	// The pipeline's own refusals follow the enforcement too: under
+	// dry-run an unreadable request or a missing policy is reported, not
+	// refused (docs/rollout.md says what that gives up).
+	enf := enforce.Policy{Default: g.mode()}
+	if l != nil {
+		enf = l.enf
+	}
+	out.Violations, out.WouldDeny = enforce.Split(enf, vs, ruleID)
+	out.Mode = enf.Applied(len(out.Violations), len(out.WouldDeny))
+	if len(out.Violations) == 0 {
 		out.Response = verdict.Allow()
 	} else {
-		out.Response = verdict.Deny(vs...)
+		out.Response = verdict.Deny(out.Violations...)
 	}
 	return out, pure
 }
@@ -202,6 +263,7 @@ func (g *Guard) evaluate(ctx context.Context, l *loaded, nreq normalize.Request,
 		return []verdict.Violation{verdict.New(verdict.PolicyFailed, "no policy is loaded", "")}, false
 	}
 	st, stateErr := g.lookupState(ctx, input)
+	g.metrics.StateLookup(st != nil, stateErr)
 	if st != nil {
 		input["state"] = st
 	}
@@ -234,6 +296,8 @@ func (g *Guard) lookupState(ctx context.Context, input map[string]any) (map[stri
 	return g.state.Lookup(ctx, input)
 }
 
+func ruleID(v verdict.Violation) string { return v.ID }
+
 func (g *Guard) logDecision(out Outcome, took time.Duration) {
 	r := out.Request
 	rec := decisionlog.Record{
@@ -250,5 +314,12 @@ func (g *Guard) logDecision(out Outcome, took time.Duration) {
 	if rec.Denied {
 		rec.RuleIDs = verdict.IDs(out.Violations)
 	}
+	if len(out.WouldDeny) > 0 {
+		rec.WouldDeny = verdict.IDs(out.WouldDeny)
+	}
+	if out.Mode == enforce.DryRun {
+		rec.Enforcement = string(enforce.DryRun)
+	}
 	g.decisions.Log(rec)
+	g.metrics.Decision(r.Endpoint, out.Response.Allow, string(out.Mode), rec.RuleIDs, rec.WouldDeny, took)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/docker/go-plugins-helpers/authorization"
 	"github.com/dood-guard/dood-guard/plugin/apiversion"
+	"github.com/dood-guard/dood-guard/plugin/enforce"
 	"github.com/dood-guard/dood-guard/plugin/engine"
 )
 
@@ -23,17 +24,22 @@ import (
 // memoSize bounds the outcomes remembered per policy load.
 const memoSize = 4096
 
-// loaded is a policy, the API versions requests are read under, and the
-// outcomes remembered for both: swapping either drops them in the same step
-// (an unprefixed request's version is not in its bytes).
+// loaded is a policy with its enforcement (the guard's mode and its data's
+// per-rule modes), the API versions requests are read under, and the
+// outcomes remembered for all three: swapping any of them drops those in the
+// same step. A remembered outcome has the enforcement applied; since the
+// enforcement is fixed for the load, giving it again is still exact. An
+// unprefixed request's version is not in its bytes: a new daemon version
+// is a new load.
 type loaded struct {
 	engine   *engine.Engine
+	enf      enforce.Policy
 	versions apiversion.Versions
 	memo     *memo // nil when the policy is not deterministic
 }
 
-func newLoaded(e *engine.Engine, v apiversion.Versions) *loaded {
-	l := &loaded{engine: e, versions: v}
+func newLoaded(e *engine.Engine, enf enforce.Policy, v apiversion.Versions) *loaded {
+	l := &loaded{engine: e, enf: enf, versions: v}
 	if e != nil && e.Deterministic() {
 		l.memo = newMemo(memoSize)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/docker/go-plugins-helpers/authorization"
 	"github.com/dood-guard/dood-guard/plugin/apiversion"
+	"github.com/dood-guard/dood-guard/plugin/enforce"
 	"github.com/dood-guard/dood-guard/plugin/engine"
 	"github.com/dood-guard/dood-guard/plugin/normalize"
 	"github.com/google/go-cmp/cmp"
@@ -20,7 +21,8 @@ import (
 func unmemoised(g *Guard) *Guard {
 	u := New(g.opts, nil)
 	u.decisions = g.decisions
-	u.policy.Store(&loaded{engine: g.policy.Load().engine, versions: g.policy.Load().versions})
+	l := g.policy.Load()
+	u.policy.Store(&loaded{engine: l.engine, enf: l.enf, versions: l.versions})
 	return u
 }
 
@@ -217,7 +219,7 @@ decision := {"allow": time.now_ns() > 0, "violations": []}`}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if newLoaded(e, apiversion.Resolve("", nil)).memo != nil {
+	if newLoaded(e, enforce.Policy{}, apiversion.Resolve("", nil)).memo != nil {
 		t.Error("a policy reading the clock has its outcomes remembered")
 	}
 }

@@ -7,7 +7,9 @@ import (
 	"testing"
 
 	"github.com/docker/go-plugins-helpers/authorization"
+	"github.com/dood-guard/dood-guard/plugin/normalize"
 	"github.com/dood-guard/dood-guard/plugin/state"
+	"github.com/moby/moby/api/types/container"
 )
 
 // fakeState answers lookups from a table, as plugin/state would.
@@ -40,10 +42,17 @@ func (f *fakeState) Lookup(_ context.Context, input map[string]any) (map[string]
 
 func (f *fakeState) Observe(method, uri string) { f.observed = append(f.observed, method+" "+uri) }
 
+// stateContainer is a container as plugin/state renders it: what it is,
+// and the body and facts a create of it would have (normalize.Existing).
 func stateContainer(name string, privileged bool) map[string]any {
+	body, facts, err := normalize.Existing(&container.Config{Image: "x"}, &container.HostConfig{Privileged: privileged}, normalize.Options{})
+	if err != nil {
+		panic(err)
+	}
 	return map[string]any{
 		"found": true, "id": name + "-id", "name": name, "privileged": privileged,
 		"mounts": []any{}, "namespaces": map[string]any{}, "cap_add": []any{}, "labels": map[string]any{},
+		"body": body, "facts": facts,
 	}
 }
 
@@ -67,6 +76,9 @@ func TestStateReachesThePolicy(t *testing.T) {
 		{"commit a privileged container", authorization.Request{RequestMethod: "POST", RequestURI: "/v1.41/commit?container=dind", RequestHeaders: map[string]string{"Content-Length": "0"}}, "DG-STATE-005"},
 		{"volumes from a privileged container", jsonReq("POST", "/v1.41/containers/create", `{"Image":"x","HostConfig":{"VolumesFrom":["dind:ro"]}}`), "DG-STATE-003"},
 		{"join the network of a privileged container", jsonReq("POST", "/v1.41/containers/create", `{"Image":"x","HostConfig":{"NetworkMode":"container:dind"}}`), "DG-STATE-004"},
+		{"start a privileged container", authorization.Request{RequestMethod: "POST", RequestURI: "/v1.41/containers/dind/start"}, "DG-STATE-006"},
+		{"restart an ordinary container", authorization.Request{RequestMethod: "POST", RequestURI: "/v1.41/containers/web/restart"}, ""},
+		{"give a privileged container a restart policy", jsonReq("POST", "/v1.41/containers/dind/update", `{"RestartPolicy":{"Name":"always"}}`), "DG-STATE-006"},
 		{"the guard's own inspect", authorization.Request{RequestMethod: "GET", RequestURI: "/containers/dind/json"}, ""},
 	}
 	for _, c := range cases {
@@ -133,5 +145,39 @@ func TestResponsePhaseIsObserved(t *testing.T) {
 	g.AuthZRes(authorization.Request{RequestMethod: "POST", RequestURI: "/v1.41/containers/a/rename?name=b"})
 	if len(st.observed) != 1 || st.observed[0] != "POST /v1.41/containers/a/rename?name=b" {
 		t.Errorf("observed %v", st.observed)
+	}
+}
+
+// BenchmarkDecideWithState measures requests judged on an existing
+// container (the state source answering from memory, as its cache does):
+// an exec into it, and a start of it, which run the container rules once
+// more on the container as a create of it (state.rego), against a start
+// judged without state (the guard before issue 11).
+func BenchmarkDecideWithState(b *testing.B) {
+	web := stateContainer("web", false)
+	ctx := context.Background()
+	start := authorization.Request{RequestMethod: "POST", RequestURI: "/v1.41/containers/web/start", RequestHeaders: map[string]string{}}
+	exec := jsonReq("POST", "/v1.41/containers/web/exec", `{"Cmd":["sh"],"User":"1000"}`)
+	for _, c := range []struct {
+		name  string
+		req   authorization.Request
+		state bool
+	}{
+		{"start-without-state", start, false},
+		{"start", start, true},
+		{"exec-create", exec, true},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			g := newTestGuard(b)
+			if c.state {
+				g.SetState(&fakeState{containers: map[string]map[string]any{"web": web}})
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if out := g.Decide(ctx, c.req); !out.Response.Allow {
+					b.Fatal(out.Response.Msg)
+				}
+			}
+		})
 	}
 }

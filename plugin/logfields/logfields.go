@@ -13,10 +13,21 @@ const (
 	User       = "user"        // TLS client CN, empty on the unix socket
 	AuthMethod = "auth_method" // TLS or empty
 	EvalMicros = "eval_us"     // time spent deciding, in microseconds
-	Error      = "error"
-	Policy     = "policy" // where the policy came from
-	Socket     = "socket"
-	Version    = "version"
+	// WouldDeny lists the rules in dry-run that objected to the request:
+	// it was let through, and enforcing them would have refused it.
+	WouldDeny = "would_deny"
+	// Enforcement is "dryrun" on a line whose outcome dry-run decided (and
+	// on every line of a guard wholly in dry-run); absent means enforced.
+	Enforcement = "enforcement"
+	Error       = "error"
+	Policy      = "policy" // where the policy came from
+	Socket      = "socket"
+	Version     = "version"
+	Metrics     = "metrics_addr" // where the metrics are served
+	Trigger     = "trigger"      // what started a policy reload: sighup | watch
+	DryRun      = "dryrun_rules" // rule IDs in dry-run (data.guard.enforcement)
+	DockerHost  = "docker_host"  // the daemon's API the guard reads state from (the front: forwards to)
+	TCP         = "tcp"          // the socket front's TLS address
 
 	// The daemon in front of the guard (GET /version) and the API version
 	// of requests without a /vX.Y prefix (plugin/apiversion).

@@ -24,37 +24,41 @@ func containerFacts(hc *container.HostConfig, apiVersion string, opts Options) (
 	if err != nil {
 		return nil, err
 	}
+	add, drop := capabilities(hc.CapAdd, "HostConfig.CapAdd"), capabilities(hc.CapDrop, "HostConfig.CapDrop")
+	secOpts := securityOptions(hc.SecurityOpt)
 	return map[string]any{
 		"privileged":          fact(hc.Privileged, "HostConfig.Privileged"),
 		"mounts":              mounts,
 		"volumes_from":        indexed(hc.VolumesFrom, "HostConfig.VolumesFrom"),
-		"capabilities":        map[string]any{"add": capabilities(hc.CapAdd, "HostConfig.CapAdd"), "drop": capabilities(hc.CapDrop, "HostConfig.CapDrop")},
+		"capabilities":        map[string]any{"add": add, "drop": drop},
+		"seccomp":             seccompFact(secOpts, add, drop),
 		"namespaces":          namespaces(hc, apiVersion, opts),
 		"devices":             devices(hc.Devices),
 		"device_cgroup_rules": indexed(hc.DeviceCgroupRules, "HostConfig.DeviceCgroupRules"),
 		"device_requests":     deviceRequests(hc.DeviceRequests),
-		"security_options":    securityOptions(hc.SecurityOpt),
+		"security_options":    secOpts,
 		"runtime":             fact(hc.Runtime, "HostConfig.Runtime"),
 		"cgroup_parent":       fact(hc.CgroupParent, "HostConfig.CgroupParent"),
 		"masked_paths":        pathList(hc.MaskedPaths, "HostConfig.MaskedPaths"),
 		"readonly_paths":      pathList(hc.ReadonlyPaths, "HostConfig.ReadonlyPaths"),
+		"restart_policy":      fact(string(hc.RestartPolicy.Name), "HostConfig.RestartPolicy.Name"),
 	}, nil
 }
 
 // endpointFacts derives facts for the endpoints other than container
 // create/start that a policy judges.
-func endpointFacts(endpoint string, body any) (map[string]any, error) {
+func endpointFacts(endpoint string, body any, opts Options) (map[string]any, error) {
 	switch b := body.(type) {
 	case *container.ExecCreateRequest:
 		return map[string]any{
 			"privileged":  fact(b.Privileged, "Privileged"),
-			"user":        fact(b.User, "User"),
+			"user":        userFact(b.User, "User"),
 			"working_dir": fact(b.WorkingDir, "WorkingDir"),
 		}, nil
 	case *volume.CreateRequest:
 		return map[string]any{"mounts": []any{mountFact(string(mount.TypeVolume), b.Name, "", false, volumeDriver(b.Driver), b.DriverOpts, "DriverOpts")}}, nil
 	case *decode.ServiceSpec:
-		return serviceFacts(b), nil
+		return serviceFacts(b, opts.Resolve), nil
 	}
 	return nil, nil
 }
@@ -63,15 +67,18 @@ func endpointFacts(endpoint string, body any) (map[string]any, error) {
 // give each task's container: it creates them inside the daemon, where no
 // authorization plugin is asked, so the spec is the only place to judge
 // them. Mounts, capabilities and security options take the shape (and the
-// daemon's normalisation) of a container create's facts; bind sources are
-// not resolved on this host, since tasks may run on any node.
-func serviceFacts(s *decode.ServiceSpec) map[string]any {
+// daemon's normalisation) of a container create's facts. Bind sources are
+// resolved on this host, where the tasks of a single-node swarm (the usual
+// socket holder's) run: the daemon follows a symlink in a source when it
+// mounts it. On other nodes a source may resolve elsewhere; the source as
+// written is judged as well.
+func serviceFacts(s *decode.ServiceSpec, resolve resolver) map[string]any {
 	const cs = "TaskTemplate.ContainerSpec"
 	mounts, add, drop, secOpts := []any{}, []any{}, []any{}, []any{}
 	var image, user, dir string
 	if c := s.TaskTemplate.ContainerSpec; c != nil {
 		for i, m := range c.Mounts {
-			mounts = append(mounts, specMount(m, fmt.Sprintf("%s.Mounts[%d]", cs, i), nil))
+			mounts = append(mounts, serviceMount(m, fmt.Sprintf("%s.Mounts[%d]", cs, i), resolve))
 		}
 		add = capabilities(c.CapabilityAdd, cs+".CapabilityAdd")
 		drop = capabilities(c.CapabilityDrop, cs+".CapabilityDrop")
@@ -91,9 +98,10 @@ func serviceFacts(s *decode.ServiceSpec) map[string]any {
 		"mounts":           mounts,
 		"capabilities":     map[string]any{"add": add, "drop": drop},
 		"security_options": secOpts,
+		"seccomp":          seccompFact(secOpts, add, drop),
 		"networks":         networks,
 		"image":            fact(image, cs+".Image"),
-		"user":             fact(user, cs+".User"),
+		"user":             userFact(user, cs+".User"),
 		"working_dir":      fact(dir, cs+".Dir"),
 	}
 	if ps := s.TaskTemplate.PluginSpec; ps != nil || s.TaskTemplate.Runtime == swarm.RuntimePlugin {
@@ -122,6 +130,18 @@ func privilegeOptions(p *swarm.Privileges, base string) []any {
 	}
 	opt := func(k, v, path string) {
 		out = append(out, map[string]any{"key": k, "value": v, "raw": k + "=" + v, "path": path})
+	}
+	// The executor writes a credential spec first (Windows only: a Linux
+	// daemon refuses the option, and the task fails).
+	if c := p.CredentialSpec; c != nil {
+		switch {
+		case c.Config != "":
+			opt("credentialspec", "config://"+c.Config, base+".CredentialSpec.Config")
+		case c.File != "":
+			opt("credentialspec", "file://"+c.File, base+".CredentialSpec.File")
+		case c.Registry != "":
+			opt("credentialspec", "registry://"+c.Registry, base+".CredentialSpec.Registry")
+		}
 	}
 	if sl := p.SELinuxContext; sl != nil {
 		if sl.Disable {

@@ -80,7 +80,7 @@ func TestExecFacts(t *testing.T) {
 	}
 	want := map[string]any{
 		"privileged":  map[string]any{"value": false, "path": "Privileged"},
-		"user":        map[string]any{"value": "1000", "path": "User"},
+		"user":        map[string]any{"value": "1000", "path": "User", "uid": 1000, "name": ""},
 		"working_dir": map[string]any{"value": "/proc/self/fd/7", "path": "WorkingDir"},
 	}
 	if diff := cmp.Diff(want, in["facts"]); diff != "" {
@@ -103,9 +103,13 @@ func TestServiceFacts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := Input(Request{Endpoint: "service.create"}, v, Options{Resolve: func(string) (string, string) {
-		t.Error("service bind sources must not be resolved on this host")
-		return "", ""
+	// Bind sources resolve on this host, where a single-node swarm runs
+	// the tasks.
+	in, err := Input(Request{Endpoint: "service.create"}, v, Options{Resolve: func(src string) (string, string) {
+		if src != "/var/run" {
+			t.Errorf("resolved %q, want only the bind source /var/run", src)
+		}
+		return "/run", "dir"
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -115,9 +119,9 @@ func TestServiceFacts(t *testing.T) {
 	want := map[string]any{
 		"mounts": []any{
 			map[string]any{"type": "bind", "source": "/var/run", "target": "/r", "read_only": false, "driver": "", "driver_options": map[string]any{},
-				"path": cs + ".Mounts[0].Source", "host_source": "/var/run", "host_kind": "unknown", "create_mountpoint": true},
+				"path": cs + ".Mounts[0].Source", "host_source": "/run", "host_kind": "dir", "create_mountpoint": true, "templated": []any{}},
 			map[string]any{"type": "volume", "source": "v", "target": "/v", "read_only": false, "driver": "local",
-				"driver_options": map[string]any{"o": "bind", "device": "/"}, "path": cs + ".Mounts[1]"},
+				"driver_options": map[string]any{"o": "bind", "device": "/"}, "path": cs + ".Mounts[1]", "templated": []any{}},
 		},
 		"capabilities": map[string]any{
 			"add":  []any{map[string]any{"value": "CAP_SYS_ADMIN", "path": cs + ".CapabilityAdd[0]"}},
@@ -134,8 +138,10 @@ func TestServiceFacts(t *testing.T) {
 			map[string]any{"target": "host", "path": "TaskTemplate.Networks[0].Target"},
 			map[string]any{"target": "legacy-net", "path": "Networks[0].Target"},
 		},
-		"image":       map[string]any{"value": "busybox", "path": cs + ".Image"},
-		"user":        map[string]any{"value": "0", "path": cs + ".User"},
+		"image": map[string]any{"value": "busybox", "path": cs + ".Image"},
+		"user":  map[string]any{"value": "0", "path": cs + ".User", "uid": 0, "name": ""},
+		"seccomp": map[string]any{"mode": "custom", "path": cs + ".Privileges.Seccomp.Profile", "digest": "sha256:1e91071efd3cec07b4e3e6cb9e0405055162ec9674f62869fe7f1564d5dce24f",
+			"error": "", "unconfined": false, "default_action": "SCMP_ACT_ALLOW", "default_allows": true, "allows_refused_syscalls": []any{}},
 		"working_dir": map[string]any{"value": "/proc/self/fd/7", "path": cs + ".Dir"},
 	}
 	if diff := cmp.Diff(want, f); diff != "" {

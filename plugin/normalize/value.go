@@ -44,6 +44,9 @@ func canonical(req Request, body any, opts Options) (ast.Value, map[string]any, 
 			return nil, nil, err
 		}
 		facts, err := containerFacts(v.HostConfig, req.APIVersion, opts)
+		if facts != nil && v.Config != nil {
+			facts["user"] = userFact(v.Config.User, "User")
+		}
 		return obj, facts, err
 	case *decode.ContainerStart:
 		hc, err := b.encode(v.HostConfig)
@@ -63,7 +66,7 @@ func canonical(req Request, body any, opts Options) (ast.Value, map[string]any, 
 			v = without(obj, drop)
 		}
 	}
-	facts, err := endpointFacts(req.Endpoint, body)
+	facts, err := endpointFacts(req.Endpoint, body, opts)
 	return v, facts, err
 }
 

@@ -154,6 +154,10 @@ func TestSettingsAreValidated(t *testing.T) {
 		"guard:\n  self_names: []\n":                             `data.guard.self_names is empty`,
 		"guard:\n  allowed_images: null\n":                       `data.guard.allowed_images is missing or not a list`,
 		"guard:\n  allowed_swarm_managers: [10.0.0.1:2377, 7]\n": `allowed_swarm_managers[1] is float64`,
+		"guard:\n  enforcement: {DG-MNT-001: audit}\n":           `data.guard.enforcement["DG-MNT-001"]: enforcement mode "audit": want enforce or dryrun`,
+		"guard:\n  enforcement: {DG-MNT-001: true}\n":            `data.guard.enforcement["DG-MNT-001"] is true, want "enforce" or "dryrun"`,
+		"guard:\n  enforcement: {\"DG MNT\": dryrun}\n":          `"DG MNT" is not a rule ID`,
+		"guard:\n  enforcement: [DG-MNT-001]\n":                  `data.guard.enforcement is []interface {}{"DG-MNT-001"}, want object of rule ID`,
 	}
 	for yaml, want := range cases {
 		p := write(t, t.TempDir(), "d.yaml", yaml)
@@ -168,9 +172,17 @@ func TestSettingsAreValidated(t *testing.T) {
   dangerous_capabilities: [ALL, CAP_SYS_ADMIN]
   exempt_users: [ci-admin]
   allowed_bind_paths: [/, /srv/ci]
+  enforcement: {DG-MNT-001: dryrun, DG-PRIV-001: enforce, TEAM-404: dryrun}
 `)
-	if _, err := LoadOptions(Options{Data: good}); err != nil {
-		t.Error(err)
+	src, err := LoadOptions(Options{Data: good})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A rule ID no rule declares is a warning, not an error: a typo leaves
+	// the rule enforced.
+	warnings := RuleIDWarnings(src, []string{"DG-REQ-001"})
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "TEAM-404") {
+		t.Errorf("warnings %q, want one naming TEAM-404", warnings)
 	}
 }
 

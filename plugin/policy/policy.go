@@ -36,6 +36,10 @@ type Options struct {
 	Data string
 	// Profile, when set, overrides data.guard.profile.
 	Profile string
+	// ConfigDir is a directory of optional parts (configdir.go): policies/,
+	// rules/ and data.yaml (or .yml, .json). Each part that exists is
+	// loaded; a directory that does not exist loads nothing.
+	ConfigDir string
 }
 
 // Load reads the modules at paths (.rego files, or directories searched
@@ -50,6 +54,10 @@ func Load(paths []string, dataPath string) (*Source, error) {
 // replaced), a team's rule directories beside it, and the data document
 // (defaults, the data file, then the profile), validated.
 func LoadOptions(o Options) (*Source, error) {
+	o, err := withConfigDir(o)
+	if err != nil {
+		return nil, err
+	}
 	src := &Source{Modules: map[string]string{}, Origin: "embedded"}
 	if len(o.Policies) == 0 {
 		mods, err := policies.Modules()
@@ -127,6 +135,9 @@ func LoadRules(dirs []string, base map[string]string) (modules, tests map[string
 		err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return fmt.Errorf("rules: %w", err)
+			}
+			if skip, err := hidden(dir, p, d); skip {
+				return err
 			}
 			if d.IsDir() || !strings.HasSuffix(p, ".rego") {
 				return nil
@@ -213,6 +224,9 @@ func readModules(root string, into map[string]string) error {
 		if err != nil {
 			return fmt.Errorf("policy path: %w", err)
 		}
+		if skip, err := hidden(root, p, d); skip {
+			return err
+		}
 		if d.IsDir() || !strings.HasSuffix(p, ".rego") || strings.HasSuffix(p, "_test.rego") {
 			return nil
 		}
@@ -268,4 +282,18 @@ func Merge(base, over map[string]any) map[string]any {
 		out[k] = over[k]
 	}
 	return out
+}
+
+// hidden skips the entries below a policy or rules directory whose names
+// begin with a dot: editors' lock and backup files (Emacs's .#x.rego is a
+// dangling symlink) and the timestamped copies behind a Kubernetes
+// ConfigMap's ..data symlink, which would load every module twice.
+func hidden(root, p string, d fs.DirEntry) (bool, error) {
+	if p == root || !strings.HasPrefix(d.Name(), ".") {
+		return false, nil
+	}
+	if d.IsDir() {
+		return true, filepath.SkipDir
+	}
+	return true, nil
 }

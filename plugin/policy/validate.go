@@ -3,12 +3,15 @@ package policy
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/dood-guard/dood-guard/plugin/config"
+	"github.com/dood-guard/dood-guard/plugin/enforce"
 	"github.com/dood-guard/dood-guard/plugin/route"
 )
 
@@ -25,6 +28,8 @@ const (
 	endpointNames             // a list of endpoint names or "group.*" wildcards
 	namespaces                // a list of namespaces a container may join
 	profileName               // one of Profiles
+	digests                   // a list of "sha256:<64 hex>"
+	ruleModes                 // an object of rule ID → enforcement mode
 )
 
 // Setting is one data.guard key.
@@ -48,6 +53,10 @@ func (s Setting) Type() string {
 		return "list of pid, ipc, network"
 	case profileName:
 		return `"` + strings.Join(Profiles, `" or "`) + `"`
+	case digests:
+		return "list of sha256:<hex> digests"
+	case ruleModes:
+		return `object of rule ID → "` + strings.Join(enforce.Modes, `" or "`) + `"`
 	}
 	return "list of strings"
 }
@@ -60,6 +69,7 @@ var Profiles = config.Profiles
 var Settings = []Setting{
 	{"profile", profileName},
 	{"disabled_rules", anyStrings},
+	{"enforcement", ruleModes},
 	{"exempt_users", nonEmpty},
 	{"denied_endpoints", endpointNames},
 	{"allowed_bind_paths", cleanPaths},
@@ -73,6 +83,7 @@ var Settings = []Setting{
 	{"required_masked_paths", cleanPaths},
 	{"required_readonly_paths", cleanPaths},
 	{"allowed_runtimes", nonEmpty},
+	{"allowed_seccomp_profiles", digests},
 	{"allowed_namespace_joins", namespaces},
 	{"allowed_images", nonEmpty},
 	{"allowed_plugins", nonEmpty},
@@ -81,6 +92,8 @@ var Settings = []Setting{
 }
 
 var canonicalCap = regexp.MustCompile(`^(ALL|CAP_[A-Z0-9_]+)$`)
+
+var sha256Digest = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
 
 // ValidateData checks the merged data document once, at load, so that no
 // request pays for it and a bad --data file stops the guard from starting
@@ -119,6 +132,9 @@ func (s Setting) check(v any) error {
 			return fmt.Errorf("data.guard.profile is %v, want %s", show(v), s.Type())
 		}
 		return nil
+	}
+	if s.kind == ruleModes {
+		return checkRuleModes(v)
 	}
 	list, ok := v.([]any)
 	if !ok {
@@ -163,6 +179,10 @@ func (s Setting) refuse(v string) string {
 		if !oneOf(v, []string{"pid", "ipc", "network"}) {
 			return "want pid, ipc or network"
 		}
+	case digests:
+		if !sha256Digest.MatchString(v) {
+			return "want sha256: and 64 lower-case hex digits (the digest a DG-SEC-001 denial names)"
+		}
 	}
 	if v == "" {
 		return "must not be empty"
@@ -197,3 +217,33 @@ func show(v any) string {
 	}
 	return fmt.Sprintf("%#v", v)
 }
+
+// checkRuleModes checks data.guard.enforcement: every key a rule ID, every
+// value a mode. A rule ID no loaded rule declares is not an error (a
+// team's rules need not declare theirs) but a warning (RuleIDWarnings):
+// such a typo leaves the rule enforced, the safe way round.
+func checkRuleModes(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return fmt.Errorf("data.guard.enforcement is %s, want %s", show(v), Setting{kind: ruleModes}.Type())
+	}
+	var errs []error
+	for _, id := range slices.Sorted(maps.Keys(m)) {
+		if !ruleID.MatchString(id) {
+			errs = append(errs, fmt.Errorf("data.guard.enforcement: %q is not a rule ID (such as DG-MNT-001)", id))
+		}
+		s, ok := m[id].(string)
+		if !ok {
+			errs = append(errs, fmt.Errorf("data.guard.enforcement[%q] is %s, want %q or %q", id, show(m[id]), enforce.Enforce, enforce.DryRun))
+			continue
+		}
+		if _, err := enforce.ParseMode(s); err != nil {
+			errs = append(errs, fmt.Errorf("data.guard.enforcement[%q]: %w", id, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ruleID is the shape of a rule ID: letters, digits and dashes, as the
+// library's DG-XXX-NNN and a team's TEAM-001.
+var ruleID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)

@@ -2,60 +2,78 @@ package state
 
 import (
 	"encoding/json"
+	"fmt"
 	"path"
 	"strings"
+
+	"github.com/dood-guard/dood-guard/plugin/normalize"
+	"github.com/moby/moby/api/types/container"
 )
 
-// inspectContainer is the part of GET /containers/{id}/json the policy
-// needs. Decoded into our own struct, not moby's, so that any daemon
-// version's answer reads.
-type inspectContainer struct {
+// inspected is what GET /containers/{id}/json says about a container, as
+// remembered between lookups. Nothing in it depends on the host's file
+// system: bind sources are resolved when it is rendered, at every lookup.
+type inspected struct {
 	ID     string `json:"Id"`
 	Name   string
-	Config *struct {
-		Labels map[string]string
-	}
-	HostConfig *struct {
-		Privileged   bool
-		PidMode      string
-		NetworkMode  string
-		IpcMode      string
-		UTSMode      string
-		UsernsMode   string
-		CgroupnsMode string
-		CapAdd       []string
-	}
+	Config *container.Config
+	// HostConfig is read with the daemon's own types, as a create's is:
+	// the policy judges it with the create rules (normalize.Existing).
+	HostConfig *container.HostConfig
+	// Mounts is every mount the daemon sets up at start, those taken with
+	// VolumesFrom included.
 	Mounts []struct {
 		Type        string
 		Name        string
 		Source      string
 		Destination string
 		Driver      string
+		RW          bool
 	}
 }
 
-// containerState renders an inspect answer as the policy sees it.
-func containerState(b []byte) (map[string]any, error) {
-	var c inspectContainer
+// containerState reads an inspect answer.
+func containerState(b []byte) (any, error) {
+	var c inspected
 	if err := json.Unmarshal(b, &c); err != nil {
 		return nil, err
+	}
+	return &c, nil
+}
+
+// namespaces are the recorded namespace modes.
+func (c *inspected) namespaces() map[string]any {
+	hc := c.HostConfig
+	if hc == nil {
+		return map[string]any{}
+	}
+	return map[string]any{
+		"pid": string(hc.PidMode), "network": string(hc.NetworkMode), "ipc": string(hc.IpcMode),
+		"uts": string(hc.UTSMode), "user": string(hc.UsernsMode), "cgroup": string(hc.CgroupnsMode),
+	}
+}
+
+// render is the container as the policy sees it (docs/input.md#state):
+// what it is, its mounts, and "body" and "facts" as a create of it would
+// be read now, every bind source resolved on the host at this moment.
+func (c *inspected) render(host normalize.Options) (map[string]any, error) {
+	body, facts, err := normalize.Existing(c.Config, c.HostConfig, host)
+	if err != nil {
+		return nil, fmt.Errorf("container %s: %w", strings.TrimPrefix(c.Name, "/"), err)
 	}
 	out := map[string]any{
 		"found":      true,
 		"id":         c.ID,
 		"name":       strings.TrimPrefix(c.Name, "/"),
 		"privileged": false,
-		"mounts":     []any{},
-		"namespaces": map[string]any{},
+		"namespaces": c.namespaces(),
 		"cap_add":    []any{},
 		"labels":     map[string]any{},
+		"body":       body,
+		"facts":      facts,
 	}
 	if hc := c.HostConfig; hc != nil {
 		out["privileged"] = hc.Privileged
-		out["namespaces"] = map[string]any{
-			"pid": hc.PidMode, "network": hc.NetworkMode, "ipc": hc.IpcMode,
-			"uts": hc.UTSMode, "user": hc.UsernsMode, "cgroup": hc.CgroupnsMode,
-		}
 		caps := make([]any, 0, len(hc.CapAdd))
 		for _, cap := range hc.CapAdd {
 			caps = append(caps, NormalizeCapability(cap))
@@ -69,17 +87,32 @@ func containerState(b []byte) (map[string]any, error) {
 		}
 		out["labels"] = labels
 	}
-	mounts := make([]any, 0, len(c.Mounts))
-	for _, m := range c.Mounts {
-		src := m.Source
-		if m.Type == "bind" && src != "" {
-			src = path.Clean(src)
+	// Binds the container has without a HostConfig entry (VolumesFrom)
+	// are mounted at start like its own: add them to the facts.
+	factMounts, _ := facts["mounts"].([]any)
+	declared := map[[2]string]bool{}
+	for _, m := range factMounts {
+		mm := mapOf(m)
+		if str(mm["type"]) == "bind" {
+			declared[[2]string{str(mm["source"]), path.Clean(str(mm["target"]))}] = true
 		}
-		mounts = append(mounts, map[string]any{
-			"type": m.Type, "source": src, "destination": m.Destination,
-			"driver": m.Driver, "name": m.Name,
-		})
 	}
+	mounts := make([]any, 0, len(c.Mounts))
+	for i, m := range c.Mounts {
+		src := m.Source
+		mount := map[string]any{"type": m.Type, "source": src, "destination": m.Destination, "driver": m.Driver, "name": m.Name}
+		if m.Type == "bind" && src != "" {
+			f := normalize.RecordedBind(src, m.Destination, !m.RW, fmt.Sprintf("Mounts[%d]", i), host)
+			src = str(f["source"])
+			mount["source"] = src
+			mount["host_source"], mount["host_kind"] = f["host_source"], f["host_kind"]
+			if !declared[[2]string{src, path.Clean(m.Destination)}] {
+				factMounts = append(factMounts, f)
+			}
+		}
+		mounts = append(mounts, mount)
+	}
+	facts["mounts"] = factMounts
 	out["mounts"] = mounts
 	return out, nil
 }
@@ -101,7 +134,7 @@ type inspectVolume struct {
 	Labels  map[string]string
 }
 
-func volumeState(b []byte) (map[string]any, error) {
+func volumeState(b []byte) (any, error) {
 	var v inspectVolume
 	if err := json.Unmarshal(b, &v); err != nil {
 		return nil, err

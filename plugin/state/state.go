@@ -30,6 +30,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dood-guard/dood-guard/plugin/normalize"
 	"github.com/dood-guard/dood-guard/plugin/route"
 )
 
@@ -43,6 +44,11 @@ type Options struct {
 	// Timeout bounds one lookup (every daemon call of a request). Zero
 	// means 5s.
 	Timeout time.Duration
+	// Host says how the host reads what an inspected container names: its
+	// Resolve resolves bind sources (and finds local volumes, volume.go)
+	// on the host at the moment of the lookup; CgroupV1 reads a recorded
+	// cgroup namespace mode.
+	Host normalize.Options
 }
 
 // Source looks objects up through the daemon's API socket.
@@ -55,10 +61,13 @@ type Source struct {
 	mu      sync.Mutex
 	gen     uint64 // bumped by every invalidation
 	entries map[string]entry
+
+	rootMu sync.Mutex
+	root   string // the daemon's data root, once known (volume.go)
 }
 
 type entry struct {
-	val map[string]any // nil: the object does not exist
+	val any // *inspected or a volume's map; nil: the object does not exist
 	at  time.Time
 }
 
@@ -133,11 +142,28 @@ var reachIn = map[string]bool{
 	"container.export":       true,
 }
 
+// starts are the endpoints after which the daemon (re)mounts the container
+// named by {name} — resolving its bind sources on the host again — or lets
+// it run again: judged on what the container is now. An update matters
+// for the restart policy it may set (automatic restarts make no API call).
+var starts = map[string]bool{
+	"container.start":   true,
+	"container.restart": true,
+	"container.unpause": true,
+	"container.update":  true,
+}
+
 // Refs lists the objects a canonical input document points at. Only these
 // endpoints need state; everything else (the guard's own inspect calls
 // included) yields nothing and is never looked up.
 func Refs(input map[string]any) []Ref {
 	endpoint, _ := input["endpoint"].(string)
+	var refs []Ref
+	if starts[endpoint] {
+		if name := str(mapOf(input["params"])["name"]); name != "" {
+			refs = append(refs, Ref{"container", name, "params.name"})
+		}
+	}
 	if reachIn[endpoint] {
 		if name := str(mapOf(input["params"])["name"]); name != "" {
 			return []Ref{{"container", name, "params.name"}}
@@ -151,13 +177,12 @@ func Refs(input map[string]any) []Ref {
 		return nil
 	}
 	if endpoint != "container.create" && endpoint != "container.start" {
-		return nil
+		return refs
 	}
 	facts := mapOf(input["facts"])
 	if facts == nil {
-		return nil
+		return refs
 	}
-	var refs []Ref
 	for _, f := range listOf(facts["volumes_from"]) {
 		ref, _, _ := strings.Cut(str(mapOf(f)["value"]), ":")
 		if ref != "" {
@@ -210,11 +235,19 @@ func (s *Source) Lookup(ctx context.Context, input map[string]any) (map[string]a
 		if _, done := containers[r.Name]; done {
 			continue
 		}
-		c, err := s.container(ctx, r.Name)
+		ic, err := s.container(ctx, r.Name)
 		if err != nil {
 			return nil, err
 		}
-		if c, err = s.followJoins(ctx, c, maxJoinDepth); err != nil {
+		if ic == nil {
+			containers[r.Name] = withPath(missing(), r.Path)
+			continue
+		}
+		c, err := ic.render(s.opts.Host)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		}
+		if err := s.followJoins(ctx, c, maxJoinDepth); err != nil {
 			return nil, err
 		}
 		containers[r.Name] = withPath(c, r.Path)
@@ -246,46 +279,42 @@ const maxJoinDepth = 4
 // followJoins reports a pid, network or ipc namespace joined from another
 // container ("container:X") as "host" when X, followed the same way, is in
 // the host's: entering the joining container enters the host's namespace.
-// A chain longer than the bound is reported as "host" too (fail closed). c
-// is not modified (it may be cached); a changed copy is returned.
-func (s *Source) followJoins(ctx context.Context, c map[string]any, depth int) (map[string]any, error) {
+// A chain longer than the bound is reported as "host" too (fail closed).
+// c is a rendered container of this lookup's own; both its "namespaces"
+// and its facts' namespace modes are changed.
+func (s *Source) followJoins(ctx context.Context, c map[string]any, depth int) error {
 	ns := mapOf(c["namespaces"])
-	var changed map[string]any
 	for _, kind := range []string{"pid", "network", "ipc"} {
-		ref, ok := strings.CutPrefix(str(ns[kind]), "container:")
-		if !ok {
+		host, err := s.joinsHost(ctx, str(ns[kind]), kind, depth)
+		if err != nil {
+			return err
+		}
+		if !host {
 			continue
 		}
-		host := depth == 0
-		if !host {
-			x, err := s.container(ctx, ref)
-			if err != nil {
-				return nil, err
-			}
-			if x["found"] == true {
-				if x, err = s.followJoins(ctx, x, depth-1); err != nil {
-					return nil, err
-				}
-				host = str(mapOf(x["namespaces"])[kind]) == "host"
-			}
-		}
-		if host {
-			if changed == nil {
-				changed = make(map[string]any, len(ns))
-				for k, v := range ns {
-					changed[k] = v
-				}
-			}
-			changed[kind] = "host"
+		ns[kind] = "host"
+		if f := mapOf(mapOf(mapOf(c["facts"])["namespaces"])[kind]); f != nil {
+			f["mode"] = "host"
 		}
 	}
-	if changed == nil {
-		return c, nil
+	return nil
+}
+
+// joinsHost reports whether a namespace mode reaches the host's namespace
+// of that kind through container: joins.
+func (s *Source) joinsHost(ctx context.Context, mode, kind string, depth int) (bool, error) {
+	ref, ok := strings.CutPrefix(mode, "container:")
+	if !ok {
+		return mode == "host", nil
 	}
-	out := withPath(c, "")
-	delete(out, "path")
-	out["namespaces"] = changed
-	return out, nil
+	if depth == 0 {
+		return true, nil
+	}
+	x, err := s.container(ctx, ref)
+	if err != nil || x == nil {
+		return false, err
+	}
+	return s.joinsHost(ctx, str(x.namespaces()[kind]), kind, depth-1)
 }
 
 func withPath(v map[string]any, p string) map[string]any {
@@ -304,29 +333,39 @@ var validRef = regexp.MustCompile(`^/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
 
 func missing() map[string]any { return map[string]any{"found": false} }
 
-func (s *Source) container(ctx context.Context, ref string) (map[string]any, error) {
+// container is the container a reference designates, or nil.
+func (s *Source) container(ctx context.Context, ref string) (*inspected, error) {
 	if !validRef.MatchString(ref) {
-		return missing(), nil
+		return nil, nil
 	}
-	return s.cached(ctx, "c\x00"+ref, "/containers/"+url.PathEscape(ref)+"/json", containerState)
+	v, err := s.cached(ctx, "c\x00"+ref, "/containers/"+url.PathEscape(ref)+"/json", containerState)
+	c, _ := v.(*inspected)
+	return c, err
 }
 
 func (s *Source) volume(ctx context.Context, name string) (map[string]any, error) {
 	if !validRef.MatchString(name) || strings.HasPrefix(name, "/") {
 		return missing(), nil
 	}
-	return s.cached(ctx, "v\x00"+name, "/volumes/"+url.PathEscape(name), volumeState)
+	if exists, known := s.localVolume(ctx, name); known && !exists {
+		return missing(), nil
+	}
+	v, err := s.cached(ctx, "v\x00"+name, "/volumes/"+url.PathEscape(name), volumeState)
+	if m, ok := v.(map[string]any); ok {
+		return m, err
+	}
+	return missing(), err
 }
 
 // cached answers from the cache or asks the daemon. An answer is stored
 // only if no invalidation happened while it was being fetched, so a lookup
 // racing a rename or removal never outlives it.
-func (s *Source) cached(ctx context.Context, key, target string, parse func([]byte) (map[string]any, error)) (map[string]any, error) {
+func (s *Source) cached(ctx context.Context, key, target string, parse func([]byte) (any, error)) (any, error) {
 	s.mu.Lock()
 	gen := s.gen
 	if e, ok := s.entries[key]; ok && s.opts.TTL > 0 && s.now().Sub(e.at) < s.opts.TTL {
 		s.mu.Unlock()
-		return answer(e.val), nil
+		return e.val, nil
 	}
 	s.mu.Unlock()
 
@@ -334,7 +373,7 @@ func (s *Source) cached(ctx context.Context, key, target string, parse func([]by
 	if err != nil {
 		return nil, err
 	}
-	var val map[string]any
+	var val any
 	if found {
 		if val, err = parse(body); err != nil {
 			return nil, fmt.Errorf("%w: GET %s: %v", ErrUnavailable, target, err)
@@ -350,14 +389,7 @@ func (s *Source) cached(ctx context.Context, key, target string, parse func([]by
 		}
 		s.mu.Unlock()
 	}
-	return answer(val), nil
-}
-
-func answer(val map[string]any) map[string]any {
-	if val == nil {
-		return missing()
-	}
-	return val
+	return val, nil
 }
 
 // evictLocked drops expired entries, and the oldest half when none expired.
@@ -449,6 +481,7 @@ func listOf(v any) []any {
 // may designate another object.
 var mutating = map[string]bool{
 	"container.create": true,
+	"container.update": true, // a new restart policy
 	"container.delete": true,
 	"container.rename": true,
 	"container.prune":  true,

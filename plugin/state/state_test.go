@@ -9,11 +9,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/dood-guard/dood-guard/plugin/hostpath"
+	"github.com/dood-guard/dood-guard/plugin/normalize"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -26,6 +29,8 @@ type fakeDaemon struct {
 	hits       map[string]int
 	sock       string
 	events     chan string // lines of GET /events, when set
+	root       string      // DockerRootDir in GET /info, when set
+	probes     bool        // GET /volumes/{unknown} hangs, as behind a stale plugin
 }
 
 func newFakeDaemon(t *testing.T) *fakeDaemon {
@@ -80,7 +85,19 @@ func (d *fakeDaemon) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	var body string
 	var ok bool
+	if strings.HasPrefix(r.URL.Path, "/volumes/") && d.probes {
+		// dockerd probing a stale legacy volume plugin for a name it
+		// has no record of: no answer until the client gives up.
+		if _, known := d.volumes[strings.TrimPrefix(r.URL.Path, "/volumes/")]; !known {
+			d.mu.Unlock()
+			<-r.Context().Done()
+			d.mu.Lock()
+			return
+		}
+	}
 	switch {
+	case r.URL.Path == "/info" && d.root != "":
+		body, ok = `{"DockerRootDir":"`+d.root+`","Driver":"overlay2"}`, true
 	case strings.HasPrefix(r.URL.Path, "/containers/") && strings.HasSuffix(r.URL.Path, "/json"):
 		body, ok = d.containers[strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/containers/"), "/json")]
 	case strings.HasPrefix(r.URL.Path, "/volumes/"):
@@ -133,7 +150,7 @@ func TestLookupReachIn(t *testing.T) {
 		"containers": map[string]any{"rootfs": map[string]any{
 			"found": true, "id": "2222abcd", "name": "rootfs", "privileged": true, "path": "params.name",
 			"mounts": []any{
-				map[string]any{"type": "bind", "source": "/", "destination": "/host", "driver": "", "name": ""},
+				map[string]any{"type": "bind", "source": "/", "destination": "/host", "driver": "", "name": "", "host_source": "/", "host_kind": "unknown"},
 				map[string]any{"type": "volume", "source": "/var/lib/docker/volumes/hostroot/_data", "destination": "/h", "driver": "local", "name": "hostroot"},
 			},
 			"namespaces": map[string]any{"pid": "host", "network": "bridge", "ipc": "private", "uts": "", "user": "", "cgroup": "private"},
@@ -145,8 +162,98 @@ func TestLookupReachIn(t *testing.T) {
 			"options": map[string]any{"type": "none", "o": "bind", "device": "/"},
 		}},
 	}
+	c := mapOf(mapOf(got["containers"])["rootfs"])
+	facts, body := mapOf(c["facts"]), mapOf(c["body"])
+	delete(c, "facts")
+	delete(c, "body")
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("state (-want +got):\n%s", diff)
+	}
+	// As a create of it would be read: the create rules judge it.
+	if p := mapOf(facts["privileged"]); p["value"] != true || p["path"] != "HostConfig.Privileged" {
+		t.Errorf("facts.privileged = %v", p)
+	}
+	if m := mapOf(mapOf(facts["namespaces"])["pid"]); m["mode"] != "host" {
+		t.Errorf("facts.namespaces.pid = %v", m)
+	}
+	if hc := mapOf(body["HostConfig"]); hc["Privileged"] != true || mapOf(body["Labels"])["team"] != "ops" {
+		t.Errorf("body: HostConfig %v, Labels %v", hc, body["Labels"])
+	}
+}
+
+// TestExistingContainerAsCreate (issue 11, items 1 and 5): an existing
+// container is rendered with the facts a create of it would get now —
+// devices, device cgroup rules, security options, masked paths, restart
+// policy — and its bind sources resolved on the host at every lookup, so a
+// source swapped for a symlink since it was created shows where it leads
+// now. Binds taken with VolumesFrom are among its mounts.
+func TestExistingContainerAsCreate(t *testing.T) {
+	dir := t.TempDir()
+	ws := filepath.Join(dir, "ws")
+	if err := os.MkdirAll(filepath.Join(ws, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d := newFakeDaemon(t)
+	d.containers["job"] = `{"Id":"9","Name":"/job","Config":{"User":"1000","Labels":{}},
+		"HostConfig":{"Binds":["` + ws + `/x:/h"],"Devices":[{"PathOnHost":"/dev/sda","PathInContainer":"/dev/sda","CgroupPermissions":"rwm"}],
+			"DeviceCgroupRules":["b 8:* rwm"],"SecurityOpt":["apparmor=unconfined"],"MaskedPaths":[],"RestartPolicy":{"Name":"always"},
+			"VolumesFrom":["other"],"CgroupnsMode":"host"},
+		"Mounts":[{"Type":"bind","Source":"` + ws + `/x","Destination":"/h","RW":true},{"Type":"bind","Source":"/srv/other","Destination":"/o","RW":false}]}`
+	host := hostResolver(t)
+	host.CgroupV1 = true
+	s := newSource(t, d, Options{Host: host, TTL: time.Hour})
+	facts := func() map[string]any {
+		t.Helper()
+		st, err := s.Lookup(context.Background(), map[string]any{"endpoint": "container.start", "params": map[string]any{"name": "job"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return mapOf(mapOf(mapOf(st["containers"])["job"])["facts"])
+	}
+	f := facts()
+	for key, want := range map[string]int{"devices": 1, "device_cgroup_rules": 1, "security_options": 1, "mounts": 2} {
+		if got := len(listOf(f[key])); got != want {
+			t.Errorf("facts.%s has %d entries, want %d: %v", key, got, want, f[key])
+		}
+	}
+	if m := mapOf(f["masked_paths"]); m["set"] != true || len(listOf(m["value"])) != 0 {
+		t.Errorf("facts.masked_paths = %v, want set and empty", m)
+	}
+	if r := mapOf(f["restart_policy"]); r["value"] != "always" {
+		t.Errorf("facts.restart_policy = %v", r)
+	}
+	if m := mapOf(mapOf(f["namespaces"])["cgroup"]); m["mode"] != "" {
+		t.Errorf("a recorded host cgroup namespace on cgroup v1 is the daemon's default: got %v", m)
+	}
+	bind := func(f map[string]any, i int) [3]string {
+		m := mapOf(listOf(f["mounts"])[i])
+		return [3]string{str(m["source"]), str(m["host_source"]), str(m["path"])}
+	}
+	if got, want := bind(f, 0), [3]string{ws + "/x", ws + "/x", "HostConfig.Binds[0]"}; got != want {
+		t.Errorf("bind = %v, want %v", got, want)
+	}
+	if got, want := bind(f, 1), [3]string{"/srv/other", "/srv/other", "Mounts[1]"}; got != want {
+		t.Errorf("bind taken with VolumesFrom = %v, want %v", got, want)
+	}
+
+	// The directory is swapped for a symlink to /: the next lookup, from
+	// the cache, resolves again.
+	if err := os.Remove(filepath.Join(ws, "x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/", filepath.Join(ws, "x")); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := bind(facts(), 0), [3]string{ws + "/x", "/", "HostConfig.Binds[0]"}; got != want {
+		t.Errorf("after the swap: bind = %v, want %v", got, want)
+	}
+	if n := d.hitCount("/containers/job/json"); n != 1 {
+		t.Errorf("%d inspect calls, want 1 (the cache keeps the container, never the host's answer)", n)
+	}
+	for _, e := range []string{"container.start", "container.restart", "container.unpause", "container.update"} {
+		if diff := cmp.Diff([]Ref{{"container", "job", "params.name"}}, Refs(map[string]any{"endpoint": e, "params": map[string]any{"name": "job"}})); diff != "" {
+			t.Errorf("%s refs (-want +got):\n%s", e, diff)
+		}
 	}
 }
 
@@ -353,5 +460,84 @@ func TestNamespaceJoinsAreFollowed(t *testing.T) {
 	// The cached entry of sidecar keeps what the daemon said.
 	if got := ns("sidecar"); got["network"] != "host" {
 		t.Errorf("second lookup: %v", got)
+	}
+}
+
+// volumeInput is a create that mounts these named volumes.
+func volumeInput(names ...string) map[string]any {
+	var mounts []any
+	for i, n := range names {
+		mounts = append(mounts, map[string]any{"type": "volume", "source": n, "path": "HostConfig.Binds[" + strconv.Itoa(i) + "]"})
+	}
+	return map[string]any{"endpoint": "container.create", "facts": map[string]any{"mounts": mounts}}
+}
+
+// hostResolver resolves on this machine, as the guard does with
+// --host-root /.
+func hostResolver(t *testing.T) normalize.Options {
+	t.Helper()
+	r, err := hostpath.New("/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return normalize.Options{Resolve: r.Resolve}
+}
+
+// TestVolumeThatDoesNotExistYet (issue 11, item 8): behind a stale legacy
+// plugin socket, dockerd cannot answer GET /volumes/{name} for a name it
+// has no record of. The guard sees on the host that the local driver has
+// no such volume and never asks; a volume that exists is still read from
+// the daemon, with its options.
+func TestVolumeThatDoesNotExistYet(t *testing.T) {
+	d := newFakeDaemon(t)
+	d.probes = true
+	d.root = t.TempDir()
+	vols := filepath.Join(d.root, "volumes")
+	for _, dir := range []string{filepath.Join(vols, "hostroot", "_data")} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(vols, "metadata.db"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d.volumes["hostroot"] = hostrootVolume
+	s := newSource(t, d, Options{Host: hostResolver(t), Timeout: 2 * time.Second})
+
+	start := time.Now()
+	got, err := s.Lookup(context.Background(), volumeInput("cache", "hostroot"))
+	if err != nil {
+		t.Fatalf("lookup: %v", err)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("lookup took %v: the daemon was asked about a volume it has no record of", took)
+	}
+	want := map[string]any{
+		"containers": map[string]any{},
+		"volumes": map[string]any{
+			"cache": map[string]any{"found": false, "path": "HostConfig.Binds[0]"},
+			"hostroot": map[string]any{"found": true, "name": "hostroot", "driver": "local", "path": "HostConfig.Binds[1]",
+				"options": map[string]any{"type": "none", "o": "bind", "device": "/"}},
+		},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("state (-want +got):\n%s", diff)
+	}
+	if n := d.hitCount("/volumes/cache"); n != 0 {
+		t.Errorf("GET /volumes/cache was sent %d times", n)
+	}
+
+	// Where the host cannot tell (no volume store beside the directories,
+	// or no resolver), the daemon is asked, and its silence is an error.
+	if err := os.Remove(filepath.Join(vols, "metadata.db")); err != nil {
+		t.Fatal(err)
+	}
+	s = newSource(t, d, Options{Host: hostResolver(t), Timeout: 300 * time.Millisecond})
+	if _, err := s.Lookup(context.Background(), volumeInput("cache")); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("no metadata.db: err = %v, want ErrUnavailable from asking the daemon", err)
+	}
+	s = newSource(t, d, Options{Timeout: 300 * time.Millisecond})
+	if _, err := s.Lookup(context.Background(), volumeInput("cache")); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("no resolver: err = %v, want ErrUnavailable from asking the daemon", err)
 	}
 }

@@ -28,6 +28,7 @@ func (s *Source) Watch(ctx context.Context, connected func()) {
 			}
 		})
 		s.Invalidate() // events may have been missed
+		s.forgetDaemon()
 		if ctx.Err() != nil {
 			return
 		}

@@ -24,7 +24,12 @@ const (
 	PolicyFailed     = "DG-POLICY-001" // no policy, or it failed to evaluate
 	PolicyDenied     = "DG-POLICY-002" // the policy denied without naming a violation
 	StateUnreadable  = "DG-STATE-001"  // the daemon's state the request points at could not be read
+	NotHTTP1         = "DG-REQ-003"    // HTTP/2 or an h2c upgrade at the socket front: only HTTP/1.1 is judged
 )
+
+// PipelineIDs are the IDs above: the pipeline's own refusals.
+var PipelineIDs = []string{MalformedRequest, UnroutableTarget, UnknownEndpoint, BodyNotVisible, BodyUndecodable,
+	FormBody, PolicyFailed, PolicyDenied, StateUnreadable}
 
 // Violation is a reason for a denial.
 type Violation = engine.Violation

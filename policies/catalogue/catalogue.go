@@ -137,7 +137,7 @@ func Markdown() ([]byte, error) {
 	p("  `--cap-drop`, published ports, Compose networks, builds, root in the\n")
 	p("  container) is allowed.\n")
 	p("- **restricted** — baseline plus the rules marked *restricted*: binds only\n")
-	p("  from `allowed_bind_paths`, no added capabilities, a non-root `User` for\n")
+	p("  from `allowed_bind_paths`, no added capabilities, a numeric non-root `User` for\n")
 	p("  containers and exec, no `VolumesFrom`, no namespace joins unless listed,\n")
 	p("  no plugin changes, no swarm mode, no BuildKit streams.\n\n")
 	p("Any rule is switched off by listing its ID in `data.guard.disabled_rules`;\n")

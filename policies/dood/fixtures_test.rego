@@ -84,8 +84,14 @@ cli_create := {
 		"devices": [],
 		"device_cgroup_rules": [],
 		"security_options": [],
+		"seccomp": {"mode": "default", "path": ""},
+		"user": user_fact("", null, ""),
 	},
 }
+
+# user_fact(value, uid, name) is facts.user as the guard resolves User
+# (the resolution itself is tested in Go: plugin/normalize).
+user_fact(value, uid, name) := {"value": value, "path": "User", "uid": uid, "name": name}
 
 # create(facts) is cli_create with some facts replaced.
 create(facts) := object.union(cli_create, {"facts": object.union(cli_create.facts, facts)})
@@ -104,7 +110,37 @@ with_binds(sources) := create({"mounts": [bind(s, i) | some i, s in sources]})
 
 # security_opts(raw) is cli_create with these SecurityOpt entries, parsed as
 # the plugin parses them.
-security_opts(raw) := create_hc({"SecurityOpt": raw}, {"security_options": [sec_opt(o, i) | some i, o in raw]})
+security_opts(raw) := create_hc({"SecurityOpt": raw}, {
+	"security_options": [sec_opt(o, i) | some i, o in raw],
+	"seccomp": seccomp_fact([sec_opt(o, i) | some i, o in raw]),
+})
+
+# seccomp_fact(opts) is facts.seccomp for parsed options: the last seccomp
+# option's mode. A custom profile's analysis is the Go side's
+# (plugin/seccompdiff); here it finds nothing unless a test gives it.
+seccomp_fact(opts) := f if {
+	s := [o | some o in opts; o.key == "seccomp"]
+	count(s) > 0
+	last := s[count(s) - 1]
+	f := seccomp_mode(last)
+} else := {"mode": "default", "path": ""}
+
+seccomp_mode(o) := {"mode": "default", "path": o.path} if {
+	o.value in {"", "builtin"}
+} else := {"mode": "unconfined", "path": o.path} if {
+	o.value == "unconfined"
+} else := custom_seccomp(o.path, {})
+
+# custom_seccomp(path, found) is a custom profile's fact: nothing found,
+# with found's fields replacing those.
+custom_seccomp(path, found) := object.union(
+	{
+		"mode": "custom", "path": path, "digest": "sha256:0000000000000000000000000000000000000000000000000000000000000000",
+		"error": "", "unconfined": false, "default_action": "SCMP_ACT_ERRNO", "default_allows": false,
+		"allows_refused_syscalls": [],
+	},
+	found,
+)
 
 sec_opt(o, i) := {"key": k, "value": v, "path": sprintf("HostConfig.SecurityOpt[%d]", [i])} if {
 	contains(o, "=")
@@ -158,7 +194,7 @@ exec_create(privileged) := {
 	"body": {"Privileged": privileged, "User": "", "Cmd": ["sh"], "Env": null, "WorkingDir": "", "AttachStdin": true, "AttachStdout": true, "AttachStderr": true, "Tty": true},
 	"facts": {
 		"privileged": {"value": privileged, "path": "Privileged"},
-		"user": {"value": "", "path": "User"},
+		"user": user_fact("", null, ""),
 	},
 }
 
@@ -234,9 +270,10 @@ service_create := {
 		"mounts": [],
 		"capabilities": {"add": [], "drop": []},
 		"security_options": [],
+		"seccomp": {"mode": "default", "path": ""},
 		"networks": [],
 		"image": {"value": "nginx:1.25", "path": "TaskTemplate.ContainerSpec.Image"},
-		"user": {"value": "", "path": "TaskTemplate.ContainerSpec.User"},
+		"user": {"value": "", "path": "TaskTemplate.ContainerSpec.User", "uid": null, "name": ""},
 		"working_dir": {"value": "", "path": "TaskTemplate.ContainerSpec.Dir"},
 	},
 }
@@ -264,4 +301,4 @@ violations_restricted(inp, id) := {[v.msg, v.path] | some v in decide_restricted
 
 # A create that the restricted profile allows: cli_create with a non-root
 # user and no host bind.
-restricted_create := object.union(create({"mounts": [cli_create.facts.mounts[0]]}), {"body": {"User": "1000:1000"}})
+restricted_create := object.union(create({"mounts": [cli_create.facts.mounts[0]], "user": user_fact("1000:1000", 1000, "")}), {"body": {"User": "1000:1000"}})

@@ -49,20 +49,6 @@ string_list(x) if {
 	}
 }
 
-# root_user holds for a User value ("user", "user:group", "uid:gid") that
-# runs as root: empty (the image's default, root unless the image says
-# otherwise), "root", or a numeric 0 in any spelling.
-root_user(u) if {
-	name := split(u, ":")[0]
-	root_name(name)
-}
-
-root_name("")
-
-root_name("root")
-
-root_name(n) if regex.match(`^0+$`, n)
-
 # Image and plugin references, normalised as the daemon's reference parser
 # does: "alpine" is docker.io/library/alpine, "index.docker.io" is
 # "docker.io", and a reference without a tag or digest means ":latest".

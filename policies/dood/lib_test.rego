@@ -20,15 +20,6 @@ test_ref_string if {
 	lib.ref_string("x@sha256:ab") == "docker.io/library/x@sha256:ab"
 }
 
-test_root_user if {
-	every u in ["", "root", "0", "000", "0:0", "root:1000", ":1000"] {
-		lib.root_user(u)
-	}
-	every u in ["1000", "nobody", "1000:0", "rootless", "10"] {
-		not lib.root_user(u)
-	}
-}
-
 test_segments if {
 	lib.segments("//a/./b/../c/") == ["a", "b", "..", "c"]
 	lib.segments("") == []

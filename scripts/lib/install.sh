@@ -33,6 +33,8 @@ dg_missing_pkgs() {
 	command -v gcc >/dev/null 2>&1 || pkgs+=(gcc)
 	command -v pkg-config >/dev/null 2>&1 || pkgs+=(pkg-config)
 	pkg-config --exists libseccomp 2>/dev/null || pkgs+=(libseccomp-dev)
+	# integration/registry_test.go pushes the plugin to a local registry.
+	[ -x /usr/bin/docker-registry ] || pkgs+=(docker-registry)
 	printf '%s\n' "${pkgs[@]}"
 }
 

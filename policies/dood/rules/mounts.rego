@@ -187,10 +187,12 @@ opt(opts, key) := v if {
 #   socket (host_kind "socket"), whatever its name, unless the resolved path
 #   is listed in guard.allowed_sockets. A socket under an unexpected name
 #   (a runtime started with another socket path, a symlink or hard link to
-#   docker.sock in a workspace) is still a runtime socket.
+#   docker.sock in a workspace) is still a runtime socket. A service's bind
+#   sources are resolved on this host, where a single-node swarm runs its
+#   tasks.
 # custom:
 #   id: DG-MNT-003
-#   endpoints: container create, legacy container start
+#   endpoints: container create, legacy container start, service create/update
 #   why: >-
 #     A unix socket is an API. The docker, containerd, cri-o, podman and
 #     BuildKit sockets each start privileged containers for whoever can
@@ -199,7 +201,7 @@ opt(opts, key) := v if {
 #     list the socket's host path (as the host resolves it) in
 #     guard.allowed_sockets, or list DG-MNT-003 in guard.disabled_rules
 violation contains {"id": "DG-MNT-003", "msg": msg, "path": m.path} if {
-	input.endpoint in {"container.create", "container.start"}
+	input.endpoint in {"container.create", "container.start", "service.create", "service.update"}
 	some m in input.facts.mounts
 	m.type == "bind"
 	m.host_kind == "socket"
@@ -296,3 +298,50 @@ violation contains {"id": "DG-MNT-006", "msg": msg, "path": m.path} if {
 allow_list := "none are listed" if {
 	count(data.guard.allowed_bind_paths) == 0
 } else := concat(", ", data.guard.allowed_bind_paths)
+
+# METADATA
+# title: Restart policy on a bind source others can swap (restricted)
+# description: >-
+#   Under the restricted profile, refuses a restart policy (always,
+#   unless-stopped, on-failure) on a container with a bind mount whose
+#   source, as written or as resolved on the host, lies strictly below a
+#   path of guard.allowed_bind_paths: every socket holder may bind that path
+#   read-write and replace a directory on the way to the source with a
+#   symlink. Binding an allowed path itself, or no restart policy, is fine.
+#   An update that sets such a policy is refused as DG-STATE-006.
+# custom:
+#   id: DG-MNT-007
+#   profile: restricted
+#   endpoints: container create, legacy container start
+#   why: >-
+#     dockerd resolves bind sources again at every automatic restart (the
+#     process exits, the daemon restarts), and an automatic restart makes no
+#     API call the guard could judge: a component swapped for a symlink to /
+#     in between gives the restarted container the host's root.
+#   allow_by: >-
+#     bind the allowed path itself (or list the source's directory in
+#     guard.allowed_bind_paths only where no socket holder can write above
+#     it), drop the restart policy, or list DG-MNT-007 in
+#     guard.disabled_rules
+violation contains {"id": "DG-MNT-007", "msg": msg, "path": m.path} if {
+	lib.restricted
+	input.endpoint in {"container.create", "container.start"}
+	policy := object.get(input.facts, ["restart_policy", "value"], "")
+	not policy in {"", "no"}
+	some m in input.facts.mounts
+	m.type == "bind"
+	above := swappable(m)
+	count(above) > 0
+	msg := sprintf("restart policy %q is not allowed in the restricted profile with a bind of %s: %s may be bound by any socket holder, who can replace a directory below it with a symlink before an automatic restart, which the guard never sees; bind %s itself or drop the restart policy", [policy, m.source, above[0], above[0]])
+}
+
+# swappable(m) lists, sorted, the allowed bind paths strictly above the
+# bind's source as written or as resolved: a socket holder may bind them
+# read-write and so rename or replace anything below them.
+swappable(m) := sort({a |
+	some src in {m.source, host_source(m)}
+	lib.clean_absolute(src)
+	some a in ancestors(src)
+	a != src
+	allowed_bind(a)
+})

@@ -6,7 +6,7 @@ import data.dood.lib
 # METADATA
 # title: Host namespaces
 # description: >-
-#   Refuses the host's pid, network, ipc, uts, user or cgroup namespace (the
+#   Refuses the host's pid, network, ipc, uts or user namespace (the
 #   effective mode, with the daemon's version defaults applied); a service
 #   attached to the host network (or to a network target that could be the
 #   host network's ID); and a build with networkmode=host, whose RUN steps
@@ -17,7 +17,8 @@ import data.dood.lib
 #   why: >-
 #     Host pid exposes every host process (and /proc/1/root with ptrace);
 #     host network reaches host-only services and the daemon's TCP ports; host
-#     ipc, uts, user and cgroup namespaces drop the corresponding isolation.
+#     ipc, uts and user namespaces drop the corresponding isolation. (The
+#     host cgroup namespace is DG-NS-003, restricted only.)
 #   allow_by: list DG-NS-001 in guard.disabled_rules
 violation contains {"id": "DG-NS-001", "msg": f.msg, "path": f.path} if {
 	input.endpoint in {"container.create", "container.start", "service.create", "service.update", "build"}
@@ -26,7 +27,37 @@ violation contains {"id": "DG-NS-001", "msg": f.msg, "path": f.path} if {
 
 host_namespaces contains {"msg": sprintf("host %s namespace is not allowed", [name]), "path": ns.path} if {
 	some name, ns in input.facts.namespaces
+	name != "cgroup"
 	ns.mode == "host"
+}
+
+# METADATA
+# title: Host cgroup namespace (restricted)
+# description: >-
+#   Under the restricted profile, refuses the host's cgroup namespace: asked
+#   for (CgroupnsMode "host"), or given by the daemon's default for API
+#   versions below 1.41 on cgroup v1 hosts. The baseline profile allows it.
+#   (At API 1.41 and later a cgroup v1 daemon's own default,
+#   default-cgroupns-mode, is the host's too; the request does not show it.)
+# custom:
+#   id: DG-NS-003
+#   profile: restricted
+#   endpoints: container create, legacy container start
+#   why: >-
+#     The host's cgroup namespace shows the host's cgroup paths in
+#     /proc/self/cgroup and /sys/fs/cgroup. It is no way out by itself (the
+#     cgroup file system stays read-only without CAP_SYS_ADMIN), but it is
+#     less isolation than a private namespace, and the host's layout helps
+#     an attacker who already has another foothold.
+#   allow_by: >-
+#     ask for CgroupnsMode "private" (docker run --cgroupns=private), use the
+#     baseline profile, or list DG-NS-003 in guard.disabled_rules
+violation contains {"id": "DG-NS-003", "msg": msg, "path": ns.path} if {
+	lib.restricted
+	input.endpoint in {"container.create", "container.start"}
+	ns := input.facts.namespaces.cgroup
+	ns.mode == "host"
+	msg := "host cgroup namespace is not allowed in the restricted profile: ask for a private one (--cgroupns=private)"
 }
 
 # A service's network target is resolved by the daemon as a swarm network

@@ -52,8 +52,14 @@ escape_shape(segs) if ".." in segs
 # title: Root user (restricted)
 # description: >-
 #   Under the restricted profile, refuses a container create or exec whose
-#   User is empty (the image's default, usually root), "root", or uid 0;
-#   User must name a non-root user (such as 1000 or 1000:1000).
+#   user resolves to root: User empty (the image's default, usually root),
+#   "root", or uid 0 in any spelling the runtime accepts ("0", "+0", "-0",
+#   "000", "0:0", "0:anything", ":1000", whose empty user part is uid 0).
+#   The guard reads User as the runtime does (moby/sys/user) and judges the
+#   uid, not the text. It also refuses a user name other than root: a name
+#   is resolved from the image's /etc/passwd, which the guard does not read
+#   and the image's author writes (any name can be uid 0). User must be a
+#   numeric non-zero uid (such as 1000 or 1000:1000).
 # custom:
 #   id: DG-USER-001
 #   profile: restricted
@@ -63,20 +69,29 @@ escape_shape(segs) if ".." in segs
 #     runtime bug that crosses the namespace boundary starts from uid 0,
 #     and root owns every file a bind mount exposes.
 #   allow_by: >-
-#     set User to a non-root user, use the baseline profile, or list
+#     set User to a numeric non-root uid, use the baseline profile, or list
 #     DG-USER-001 in guard.disabled_rules
 violation contains {"id": "DG-USER-001", "msg": msg, "path": u.path} if {
 	data.guard.profile == "restricted"
 	input.endpoint in {"container.create", "exec.create"}
-	some u in users
-	lib.root_user(u.value)
-	msg := sprintf("running as root (User %q) is not allowed in the restricted profile: set User to a non-root user such as 1000:1000", [u.value])
+	u := input.facts.user
+	msg := user_refusal(u)
 }
 
-users contains {"value": u, "path": "User"} if {
-	input.endpoint == "container.create"
-	u := object.get(input.body, "User", "")
-	is_string(u)
+# facts.user is {"value", "path", "uid", "name"}: uid is the resolved uid
+# of a numeric user part (null otherwise), name a user part that is a name.
+user_refusal(u) := sprintf("running as root (User %q) is not allowed in the restricted profile: set User to a non-root uid such as 1000:1000", [u.value]) if {
+	root_user(u)
+} else := sprintf("User %q is not allowed in the restricted profile: the name %q is resolved from the image's /etc/passwd, which the guard does not read and which can give any name uid 0; set User to a numeric uid such as 1000:1000", [u.value, u.name]) if {
+	u.name != ""
+} else := sprintf("User %q is not allowed in the restricted profile: it is no uid the runtime accepts; set User to a numeric uid such as 1000:1000", [u.value]) if {
+	u.uid == null
 }
 
-users contains input.facts.user if input.endpoint == "exec.create"
+# The image's user (an exec's: the container's), unknown here and root
+# unless the image says otherwise.
+root_user(u) if u.value == ""
+
+root_user(u) if u.uid == 0
+
+root_user(u) if u.name == "root"

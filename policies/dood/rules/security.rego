@@ -7,36 +7,52 @@ package dood.rules.security
 import data.dood.lib
 
 # METADATA
-# title: Seccomp disabled
+# title: Seccomp disabled or weaker than the default
 # description: >-
-#   Refuses seccomp=unconfined, and an inline seccomp profile whose
-#   defaultAction allows every unlisted system call (SCMP_ACT_ALLOW or
-#   SCMP_ACT_LOG).
+#   Refuses seccomp=unconfined, and a custom seccomp profile (inline JSON in
+#   SecurityOpt, a service's Privileges.Seccomp) that lets through what
+#   Docker's default profile refuses: one with no defaultAction and no
+#   syscalls (the daemon then applies no filter), one whose defaultAction
+#   lets unlisted syscalls run (ALLOW, LOG, TRACE, NOTIFY), one that allows
+#   a syscall the default profile refuses for the same container
+#   (facts.seccomp.allows_refused_syscalls: unshare, mount, keyctl, bpf,
+#   clone3, open_by_handle_at, init_module...), and one that does not load.
+#   The last seccomp option counts, as in the daemon. Profiles whose digest
+#   is listed in guard.allowed_seccomp_profiles are allowed.
 # custom:
 #   id: DG-SEC-001
 #   endpoints: container create, legacy container start, service create/update
 #   why: >-
-#     Without seccomp the container reaches system calls (keyctl, bpf,
-#     unshare, open_by_handle_at...) behind most container escapes.
-#   allow_by: list DG-SEC-001 in guard.disabled_rules
-violation contains {"id": "DG-SEC-001", "msg": msg, "path": o.path} if {
+#     Without seccomp, or with a profile that allows them, the container
+#     reaches the system calls (keyctl, bpf, unshare, mount,
+#     open_by_handle_at, module loading...) behind most container escapes.
+#   allow_by: >-
+#     list the profile's digest (named in the denial) in
+#     guard.allowed_seccomp_profiles, or list DG-SEC-001 in
+#     guard.disabled_rules
+violation contains {"id": "DG-SEC-001", "msg": msg, "path": s.path} if {
 	input.endpoint in {"container.create", "container.start", "service.create", "service.update"}
-	some o in input.facts.security_options
-	o.key == "seccomp"
-	msg := seccomp_refusal(o.value)
+	s := input.facts.seccomp
+	s.mode != "default"
+	not vetted(s)
+	msg := seccomp_refusal(s)
 }
 
-seccomp_refusal("unconfined") := "seccomp=unconfined is not allowed; keep the default seccomp profile"
+vetted(s) if {
+	s.mode == "custom"
+	s.digest in data.guard.allowed_seccomp_profiles
+}
 
-seccomp_refusal(value) := sprintf("a seccomp profile with defaultAction %s is not allowed; keep the default seccomp profile", [max(allowing)]) if {
-	json.is_valid(value)
-	profile := json.unmarshal(value)
-	is_object(profile)
-
-	# The daemon decodes the profile with Go's encoding/json, where keys match
-	# case-insensitively: look at every spelling.
-	allowing := {a | some k, a in profile; lower(k) == "defaultaction"; a in {"SCMP_ACT_ALLOW", "SCMP_ACT_LOG"}}
-	count(allowing) > 0
+seccomp_refusal(s) := "seccomp=unconfined is not allowed; keep the default seccomp profile" if {
+	s.mode == "unconfined"
+} else := sprintf("a seccomp profile that does not load is not allowed (%s)", [s.error]) if {
+	s.error != ""
+} else := sprintf("a seccomp profile with no defaultAction and no syscalls is not allowed: the daemon runs the container without seccomp (profile %s)", [s.digest]) if {
+	s.unconfined
+} else := sprintf("a seccomp profile with defaultAction %s is not allowed: it lets every unlisted system call run; keep the default seccomp profile, or have profile %s listed in guard.allowed_seccomp_profiles", [s.default_action, s.digest]) if {
+	s.default_allows
+} else := sprintf("a seccomp profile that allows %s is not allowed: Docker's default profile refuses them; keep the default seccomp profile, or have profile %s listed in guard.allowed_seccomp_profiles", [concat(", ", s.allows_refused_syscalls), s.digest]) if {
+	count(s.allows_refused_syscalls) > 0
 }
 
 # METADATA

@@ -28,27 +28,58 @@ test_seccomp_legacy_colon_denied if {
 	fx.ids(fx.security_opts(["seccomp:unconfined"])) == {"DG-SEC-001"}
 }
 
+# A custom profile is judged on what plugin/seccompdiff found in it (tested
+# in Go against Docker's default profile); the rule turns each finding into
+# a refusal, unless the profile's digest is listed.
+
+custom(found) := fx.create_hc({"SecurityOpt": ["seccomp={...}"]}, {
+	"security_options": [{"key": "seccomp", "value": "{...}", "path": "HostConfig.SecurityOpt[0]"}],
+	"seccomp": fx.custom_seccomp("HostConfig.SecurityOpt[0]", found),
+})
+
+zero := "sha256:0000000000000000000000000000000000000000000000000000000000000000"
+
 test_seccomp_allow_all_profile_denied if {
-	profile := json.marshal({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": []})
-	fx.violations(fx.security_opts([concat("=", ["seccomp", profile])]), "DG-SEC-001") == {[
-		"a seccomp profile with defaultAction SCMP_ACT_ALLOW is not allowed; keep the default seccomp profile",
+	fx.violations(custom({"default_action": "SCMP_ACT_ALLOW", "default_allows": true}), "DG-SEC-001") == {[
+		concat("", ["a seccomp profile with defaultAction SCMP_ACT_ALLOW is not allowed: it lets every unlisted system call run; keep the default seccomp profile, or have profile ", zero, " listed in guard.allowed_seccomp_profiles"]),
 		"HostConfig.SecurityOpt[0]",
 	]}
 }
 
-test_seccomp_profile_key_spelling_denied if {
-	# Go's encoding/json matches "DefaultAction" to the defaultAction field
-	fx.ids(fx.security_opts(["seccomp={\"DefaultAction\":\"SCMP_ACT_LOG\"}"])) == {"DG-SEC-001"}
-	fx.ids(fx.security_opts(["seccomp={\"defaultAction\":\"SCMP_ACT_ERRNO\",\"DEFAULTACTION\":\"SCMP_ACT_ALLOW\"}"])) == {"DG-SEC-001"}
+test_seccomp_profile_allowing_refused_syscalls_denied if {
+	fx.violations(custom({"allows_refused_syscalls": ["keyctl", "mount", "unshare"]}), "DG-SEC-001") == {[
+		concat("", ["a seccomp profile that allows keyctl, mount, unshare is not allowed: Docker's default profile refuses them; keep the default seccomp profile, or have profile ", zero, " listed in guard.allowed_seccomp_profiles"]),
+		"HostConfig.SecurityOpt[0]",
+	]}
+}
+
+test_seccomp_profile_without_filter_denied if {
+	fx.ids(custom({"unconfined": true, "default_action": ""})) == {"DG-SEC-001"}
+}
+
+test_seccomp_profile_that_does_not_load_denied if {
+	fx.ids(custom({"error": "Decoding seccomp profile failed: invalid character"})) == {"DG-SEC-001"}
 }
 
 test_seccomp_restrictive_profile_allowed if {
-	profile := json.marshal({
-		"defaultAction": "SCMP_ACT_ERRNO",
-		"syscalls": [{"names": ["read", "write", "exit_group"], "action": "SCMP_ACT_ALLOW"}],
-	})
-	fx.ids(fx.security_opts([concat("=", ["seccomp", profile])])) == set()
-	fx.ids(fx.security_opts(["seccomp=not json"])) == set()
+	fx.ids(custom({})) == set()
+}
+
+test_seccomp_vetted_profile_allowed if {
+	weak := custom({"allows_refused_syscalls": ["keyctl"]})
+	fx.ids(weak) == {"DG-SEC-001"}
+	d := data.dood.decision with input as weak with data.guard.allowed_seccomp_profiles as [zero]
+	d.allow
+
+	# the allow-list never covers seccomp=unconfined
+	u := data.dood.decision with input as fx.security_opts(["seccomp=unconfined"]) with data.guard.allowed_seccomp_profiles as [zero]
+	not u.allow
+}
+
+# The daemon keeps the last seccomp option.
+test_seccomp_last_option_counts if {
+	fx.ids(fx.security_opts(["seccomp=unconfined", "seccomp=builtin"])) == set()
+	fx.ids(fx.security_opts(["seccomp=builtin", "seccomp:unconfined"])) == {"DG-SEC-001"}
 }
 
 # DG-SEC-002
@@ -178,12 +209,15 @@ svc_opts(opts) := fx.service({"security_options": opts})
 
 test_service_privileges_denied if {
 	base := "TaskTemplate.ContainerSpec.Privileges"
-	inp := svc_opts([
-		{"key": "seccomp", "value": "unconfined", "path": concat(".", [base, "Seccomp.Mode"])},
-		{"key": "apparmor", "value": "unconfined", "path": concat(".", [base, "AppArmor.Mode"])},
-		{"key": "label", "value": "disable", "path": concat(".", [base, "SELinuxContext.Disable"])},
-		{"key": "label", "value": "type:spc_t", "path": concat(".", [base, "SELinuxContext.Type"])},
-	])
+	inp := object.union(
+		svc_opts([
+			{"key": "seccomp", "value": "unconfined", "path": concat(".", [base, "Seccomp.Mode"])},
+			{"key": "apparmor", "value": "unconfined", "path": concat(".", [base, "AppArmor.Mode"])},
+			{"key": "label", "value": "disable", "path": concat(".", [base, "SELinuxContext.Disable"])},
+			{"key": "label", "value": "type:spc_t", "path": concat(".", [base, "SELinuxContext.Type"])},
+		]),
+		{"facts": {"seccomp": {"mode": "unconfined", "path": concat(".", [base, "Seccomp.Mode"])}}},
+	)
 	[[v.id, v.path] | some v in fx.decide(inp).violations] == [
 		["DG-SEC-001", "TaskTemplate.ContainerSpec.Privileges.Seccomp.Mode"],
 		["DG-SEC-002", "TaskTemplate.ContainerSpec.Privileges.AppArmor.Mode"],

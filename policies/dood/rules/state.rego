@@ -7,42 +7,69 @@ package dood.rules.state
 
 import data.dood.rules.mounts
 
-# hazards(c) says why an existing container is dangerous to reach into, join
-# or take volumes from; empty when it is not.
+# hazards(c) says why an existing container is dangerous to reach into,
+# join, take volumes from or start; empty when it is not. There is one
+# notion of a dangerous container, for new and existing ones alike: one a
+# create would be refused now. The state source renders an existing
+# container as a create of it would be read ("body" and "facts", bind
+# sources resolved on the host at this moment), and the library's container
+# rules judge it; the volumes it mounts by name are judged as they exist.
 hazards(c) := sort(array.concat(
-	array.concat(privileged_hazard(c), [r | some r in mount_hazards(c)]),
-	array.concat([r | some r in namespace_hazards(c)], [r | some r in capability_hazards(c)]),
+	[r | some r in create_refusals(c)],
+	[r | some r in volume_hazards(c)],
 ))
 
-privileged_hazard(c) := ["it is privileged"] if {
-	c.privileged == true
-} else := []
+# create_refusals(c) are the container rules' refusals of c, as
+# "message (ID)"; rules listed in guard.disabled_rules do not count.
+create_refusals(c) := refusals if {
+	is_object(c.body)
+	is_object(c.facts)
+	doc := as_create(c)
+	vs := container_rule_violations with input as doc
+	refusals := {sprintf("%s (%s)", [v.msg, v.id]) | some v in vs; not data.dood.disabled[v.id]}
+} else := {"the state has no configuration for it (body and facts), so it cannot be judged"}
 
-# Binds of protected host paths, judged as DG-MNT-001 judges a new bind
-# (the mount objects have the "source" that rule reads).
-mount_hazards(c) := {sprintf("it bind-mounts host path %s", [m.source]) |
-	some m in c.mounts
-	m.type == "bind"
-	mounts.bind_refusal(m)
-} | {sprintf("it mounts volume %s, %s", [m.name, reason]) |
+# as_create(c) is the create request that would make c as it is now. An
+# update that sets a restart policy is judged with that policy.
+as_create(c) := {
+	"phase": "request", "method": "POST", "path": "/containers/create",
+	"endpoint": "container.create", "api_version": input.api_version, "api_version_given": false,
+	"user": input.user, "auth_method": input.auth_method, "params": {}, "query": {},
+	"body": c.body, "facts": object.union(c.facts, new_restart_policy),
+}
+
+new_restart_policy := {"restart_policy": {"value": p, "path": "RestartPolicy.Name"}} if {
+	input.endpoint == "container.update"
+	p := object.get(input.body, ["RestartPolicy", "Name"], "")
+	p != ""
+} else := {}
+
+# container_rule_violations are the violations of the packages that judge
+# what a container is: privileges, mounts, devices, confinement,
+# capabilities, namespaces, cgroups and its process. (Which image it runs,
+# which endpoints may be called, and a team's own rules are not part of it.)
+container_rule_violations contains v if some v in data.dood.rules.privileged.violation
+
+container_rule_violations contains v if some v in data.dood.rules.mounts.violation
+
+container_rule_violations contains v if some v in data.dood.rules.devices.violation
+
+container_rule_violations contains v if some v in data.dood.rules.security.violation
+
+container_rule_violations contains v if some v in data.dood.rules.capabilities.violation
+
+container_rule_violations contains v if some v in data.dood.rules.namespaces.violation
+
+container_rule_violations contains v if some v in data.dood.rules.cgroups.violation
+
+container_rule_violations contains v if some v in data.dood.rules.process.violation
+
+# The local volumes it mounts by name, judged as they exist (DG-MNT-002's
+# test of their options): a create names the volume, not its options.
+volume_hazards(c) := {sprintf("it mounts volume %s, %s", [m.name, reason]) |
 	some m in c.mounts
 	m.type == "volume"
 	reason := host_volume(m.name)
-}
-
-# The namespaces whose sharing with the host is a way out. The cgroup
-# namespace is left out: it is the daemon's default on cgroup v1 hosts and
-# gives no access by itself (DG-NS-001 still refuses asking for it).
-host_namespace_kinds := ["pid", "network", "ipc", "uts", "user"]
-
-namespace_hazards(c) := {sprintf("it shares the host's %s namespace", [kind]) |
-	some kind in host_namespace_kinds
-	object.get(c, ["namespaces", kind], "") == "host"
-}
-
-capability_hazards(c) := {sprintf("it has capability %s", [cap]) |
-	some cap in c.cap_add
-	cap in data.guard.dangerous_capabilities
 }
 
 # host_volume(name) is why an existing volume is a host mount, as DG-MNT-002
@@ -89,10 +116,11 @@ violation contains {"id": "DG-STATE-002", "msg": msg, "path": m.path} if {
 # METADATA
 # title: Volumes from a dangerous container
 # description: >-
-#   Refuses HostConfig.VolumesFrom naming an existing container that is
-#   privileged, bind-mounts a protected host path, mounts a host-option
-#   volume, shares a host namespace or holds a dangerous capability: the new
-#   container gets all of its mounts.
+#   Refuses HostConfig.VolumesFrom naming an existing dangerous container:
+#   one a create would be refused now by the container rules (privileges,
+#   mounts with bind sources resolved on the host now, devices,
+#   confinement, capabilities, namespaces, cgroups, process), or that mounts
+#   a host-option volume. The new container gets all of its mounts.
 # custom:
 #   id: DG-STATE-003
 #   endpoints: container create, legacy container start
@@ -114,9 +142,8 @@ violation contains {"id": "DG-STATE-003", "msg": msg, "path": f.path} if {
 # title: Joining the namespaces of a dangerous container
 # description: >-
 #   Refuses a pid, network or ipc mode "container:<ref>" naming an existing
-#   container that is privileged, shares a host namespace, bind-mounts a
-#   protected host path, mounts a host-option volume or holds a dangerous
-#   capability.
+#   dangerous container (as DG-STATE-003 defines it; a join of a container
+#   in the host's namespace counts as the host's).
 # custom:
 #   id: DG-STATE-004
 #   endpoints: container create, legacy container start
@@ -168,10 +195,9 @@ allow_exec_label := "dood-guard.allow-exec"
 # title: Reaching into a dangerous container
 # description: >-
 #   Refuses exec, attach, file copy (archive GET/HEAD/PUT, legacy copy),
-#   export and commit of an existing container that is privileged,
-#   bind-mounts a protected host path, mounts a host-option volume, shares a
-#   host namespace or holds a dangerous capability. A container carrying the
-#   label dood-guard.allow-exec=true is exempt.
+#   export and commit of an existing dangerous container (as DG-STATE-003
+#   defines it: devices, device cgroup rules and confinement included). A
+#   container carrying the label dood-guard.allow-exec=true is exempt.
 # custom:
 #   id: DG-STATE-005
 #   endpoints: exec create, attach, archive get/head/put, copy, export, commit
@@ -190,4 +216,57 @@ violation contains {"id": "DG-STATE-005", "msg": msg, "path": where} if {
 	object.get(c, ["labels", allow_exec_label], "") != "true"
 	count(hazards(c)) > 0
 	msg := sprintf("%s container %s is not allowed: %s", [reach_in[input.endpoint], c.name, reasons(c)])
+}
+
+# Endpoints after which the daemon runs an existing container again, and
+# how a message names what they do. Start and restart mount it afresh,
+# resolving its bind sources on the host again; unpause lets a frozen one
+# run; an update that sets a restart policy lets the daemon start it again
+# later without asking anyone.
+starts := {
+	"container.start": "starting",
+	"container.restart": "restarting",
+	"container.unpause": "unpausing",
+	"container.update": "setting a restart policy on",
+}
+
+# An update is judged only when it sets a restart policy ("no" or none
+# stops automatic restarts).
+judged_start if {
+	input.endpoint != "container.update"
+	starts[input.endpoint]
+}
+
+judged_start if {
+	input.endpoint == "container.update"
+	not object.get(input.body, ["RestartPolicy", "Name"], "") in {"", "no"}
+}
+
+# METADATA
+# title: Starting a dangerous container
+# description: >-
+#   Refuses start, restart and unpause of an existing container, and an
+#   update that gives it a restart policy, when a create of it would be
+#   refused now: judged on its current configuration, with every bind
+#   source (its own and those taken with VolumesFrom) resolved on the host
+#   at this moment, and the local volumes it mounts as they exist. The
+#   message names the create rules that refuse it.
+# custom:
+#   id: DG-STATE-006
+#   endpoints: container start, restart, unpause, update (restart policy)
+#   why: >-
+#     dockerd resolves bind sources when it mounts, at every start: a
+#     container created with -v /srv/ci/ws/x:/h while x was a directory gets
+#     the host's root if x is a symlink to / when it starts. A container
+#     created before the guard, by an exempt identity or under another
+#     policy runs whatever it was made to run.
+#   allow_by: >-
+#     restore the bind source, remove the container, start it as a TLS
+#     identity listed in guard.exempt_users (or from the host), or list
+#     DG-STATE-006 in guard.disabled_rules
+violation contains {"id": "DG-STATE-006", "msg": msg, "path": "params.name"} if {
+	judged_start
+	c := existing(input.params.name)
+	count(hazards(c)) > 0
+	msg := sprintf("%s container %s is not allowed: %s", [starts[input.endpoint], c.name, reasons(c)])
 }

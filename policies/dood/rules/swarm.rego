@@ -84,3 +84,45 @@ violation contains {"id": "DG-SWARM-003", "msg": msg, "path": ""} if {
 	input.endpoint in {"swarm.inspect", "swarm.unlockkey"}
 	msg := sprintf("%s is not allowed: swarm join tokens and the unlock key let another machine take this node over", [input.endpoint])
 }
+
+# METADATA
+# title: Templated service mount
+# description: >-
+#   Refuses a service mount whose host side is a Go template: a bind mount's
+#   Source, or a driver option of a local-driver volume, containing "{{"
+#   (facts.mounts[].templated). Templated volume names and targets
+#   ("data-{{.Task.Slot}}") stay allowed.
+# custom:
+#   id: DG-SWARM-004
+#   endpoints: service create/update
+#   why: >-
+#     The swarm agent expands templates in a service mount's Source, Target
+#     and volume options on the node, after the daemon checked them and
+#     after the guard judged them: "/srv/{{\"../..\"}}" is a clean, harmless
+#     path to the guard and "/" on the node, and {{"bind"}} hides a bind
+#     volume's options. What a template becomes depends on the node and
+#     the task, so the guard cannot judge it.
+#   allow_by: >-
+#     write the path or option out in full, or list DG-SWARM-004 in
+#     guard.disabled_rules
+violation contains {"id": "DG-SWARM-004", "msg": msg, "path": m.path} if {
+	input.endpoint in {"service.create", "service.update"}
+	some m in input.facts.mounts
+	some field in object.get(m, "templated", [])
+	host_side(m, field)
+	msg := sprintf("service mount %s is a template (%s): the swarm agent expands it on the node, after the guard has judged it, so it could name any host path; write it out in full", [field, template_shown(m, field)])
+}
+
+host_side(m, "Source") if m.type == "bind"
+
+host_side(m, field) if {
+	m.type == "volume"
+	object.get(m, "driver", "") in {"", "local"}
+	startswith(field, "VolumeOptions.DriverConfig.Options.")
+}
+
+template_shown(m, "Source") := sprintf("%q", [m.source])
+
+template_shown(m, field) := sprintf("%q", [object.get(m.driver_options, trim_prefix(field, "VolumeOptions.DriverConfig.Options."), "")]) if {
+	field != "Source"
+}

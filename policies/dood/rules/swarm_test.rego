@@ -57,3 +57,45 @@ test_join_tokens_denied if {
 	fx.ids(fx.request("GET", "info", "/info", {}, {})) == set()
 	fx.ids(fx.request("GET", "node.list", "/nodes", {}, {})) == set()
 }
+
+# DG-SWARM-004: templates in a service mount's host side. The facts carry
+# which fields hold a template (plugin/normalize TestServiceMountTemplates).
+
+svc_mount(m) := fx.service({"mounts": [object.union(
+	{
+		"type": "bind", "source": "/srv/ci/ws", "target": "/w", "read_only": false, "driver": "",
+		"driver_options": {}, "path": "TaskTemplate.ContainerSpec.Mounts[0].Source",
+		"host_source": "/srv/ci/ws", "host_kind": "unknown", "create_mountpoint": false, "templated": [],
+	},
+	m,
+)]})
+
+test_templated_bind_source_denied if {
+	fx.decide(svc_mount({"source": "/srv/{{\"../..\"}}", "host_source": "/srv/{{\"../..\"}}", "templated": ["Source"]})).violations == [{
+		"id": "DG-SWARM-004",
+		"msg": "service mount Source is a template (\"/srv/{{\\\"../..\\\"}}\"): the swarm agent expands it on the node, after the guard has judged it, so it could name any host path; write it out in full",
+		"path": "TaskTemplate.ContainerSpec.Mounts[0].Source",
+	}]
+}
+
+test_templated_local_volume_option_denied if {
+	inp := svc_mount({
+		"type": "volume", "source": "v", "driver": "local", "path": "TaskTemplate.ContainerSpec.Mounts[0]",
+		"driver_options": {"type": "none", "o": "{{\"bind\"}}", "device": "/"}, "templated": ["VolumeOptions.DriverConfig.Options.o"],
+	})
+	"DG-SWARM-004" in fx.ids(inp)
+}
+
+test_templated_names_and_targets_allowed if {
+	fx.ids(svc_mount({
+		"type": "volume", "source": "data-{{.Task.Slot}}", "target": "/d/{{.Task.Slot}}", "driver": "local",
+		"path": "TaskTemplate.ContainerSpec.Mounts[0]", "templated": ["Source", "Target"],
+	})) == set()
+	fx.ids(svc_mount({"target": "/w/{{.Task.Slot}}", "templated": ["Target"]})) == set()
+
+	# another driver's options mean what that driver makes of them
+	fx.ids(svc_mount({
+		"type": "volume", "source": "v", "driver": "nfs-plugin", "path": "TaskTemplate.ContainerSpec.Mounts[0]",
+		"driver_options": {"share": "{{.Node.Hostname}}"}, "templated": ["VolumeOptions.DriverConfig.Options.share"],
+	})) == set()
+}
