@@ -194,7 +194,7 @@ func TestLibrary(t *testing.T) {
 		{name: "DG-PLUGIN-002/create-from-tar", target: api + "/plugins/create?name=dg-it-evil-plugin", contentType: "application/x-tar", bodyFn: pluginTar, rule: "DG-PLUGIN-002"},
 		{name: "DG-PLUGIN-003/set", target: api + "/plugins/dg-it-evil-plugin/set", body: `["mnt=/"]`, rule: "DG-PLUGIN-003"},
 		{name: "DG-PLUGIN-004/disable-the-guard", target: api + "/plugins/dood-guard:latest/disable", rule: "DG-PLUGIN-004"},
-		{name: "DG-PLUGIN-004/remove-by-id-prefix", method: "DELETE", target: api + "/plugins/0a1b?force=1", rule: "DG-PLUGIN-004"},
+		{name: "benign/remove-another-plugin-by-id-prefix-reaches-the-daemon", method: "DELETE", target: api + "/plugins/0a1b2c3d?force=1"},
 		{name: "benign/plugin-list", method: "GET", target: api + "/plugins", ok: 200},
 		{name: "benign/pull-without-privileges-reaches-the-daemon", target: api + "/plugins/pull?remote=localhost%3A1%2Fdg-it-none%3Alatest", body: `[]`},
 

@@ -116,7 +116,7 @@ func (h *harness) setupManaged() error {
 // installArgs point scripts/install.sh at the private daemon.
 func (h *harness) installArgs() []string {
 	return []string{
-		"--name", managedName,
+		"--name", h.pluginName,
 		"--plugin-dir", h.managed.pluginDir,
 		"--policy-dir", h.managed.policyDir,
 		"--docker-host", "unix://" + h.docker.socket,
@@ -158,7 +158,7 @@ func (h *harness) uninstallGuard() (string, error) {
 // refreshManaged reads the installed plugin's ID (through the guarded
 // daemon) and derives its socket.
 func (h *harness) refreshManaged() error {
-	resp, err := h.docker.Do(rawRequest{Method: "GET", Target: api + "/plugins/" + managedName + "/json", Timeout: 60 * time.Second})
+	resp, err := h.docker.Do(rawRequest{Method: "GET", Target: api + "/plugins/" + h.pluginName + "/json", Timeout: 60 * time.Second})
 	if err != nil {
 		return err
 	}
@@ -167,7 +167,7 @@ func (h *harness) refreshManaged() error {
 		Enabled bool
 	}
 	if resp.Status != 200 || json.Unmarshal(resp.Body, &p) != nil || p.Id == "" {
-		return fmt.Errorf("GET /plugins/%s/json: %s", managedName, resp)
+		return fmt.Errorf("GET /plugins/%s/json: %s", h.pluginName, resp)
 	}
 	h.managed.id = p.Id
 	h.pluginSock = filepath.Join("/run/docker/plugins", p.Id, "dood-guard.sock")
@@ -409,7 +409,7 @@ func expectEnforcing(t *testing.T) {
 
 // guardHealthy: the plugin answers and the daemon asks it.
 func guardHealthy() bool {
-	resp, err := h.docker.Do(rawRequest{Method: "GET", Target: api + "/plugins/" + managedName + "/json", Timeout: 40 * time.Second})
+	resp, err := h.docker.Do(rawRequest{Method: "GET", Target: api + "/plugins/" + h.pluginName + "/json", Timeout: 40 * time.Second})
 	if err != nil || resp.Status != 200 {
 		return false
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/dood-guard/dood-guard/plugin/hostpath"
 	"github.com/dood-guard/dood-guard/plugin/normalize"
 	"github.com/dood-guard/dood-guard/plugin/policy"
+	"github.com/dood-guard/dood-guard/plugin/state"
 	"github.com/sirupsen/logrus"
 )
 
@@ -67,8 +68,38 @@ func newGuard(t *testing.T, root string, o policy.Options) *guard.Guard {
 	log.SetOutput(io.Discard)
 	g := guard.New(guard.Options{Normalize: normalize.Options{Resolve: r.Resolve}}, log)
 	g.SetEngine(e)
+	g.SetState(emptyDaemon{})
 	return g
 }
+
+// emptyDaemon is a daemon where no container or volume a request names
+// exists, whose only authorization plugin is the guard, installed as the
+// managed plugin dood-guard:latest.
+type emptyDaemon struct{}
+
+const guardID = "4f2a9c0e7b1d3a5f6e8c0b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a2c4e6b8d0f2a"
+
+func (emptyDaemon) Lookup(_ context.Context, input map[string]any, kinds []string) (map[string]any, error) {
+	refs, err := state.Refs(input, kinds)
+	if err != nil || len(refs) == 0 {
+		return nil, err
+	}
+	cs, vs := map[string]any{}, map[string]any{}
+	out := map[string]any{"containers": cs, "volumes": vs}
+	for _, r := range refs {
+		switch r.Kind {
+		case state.KindAuthzPlugins:
+			out[r.Kind] = []any{map[string]any{"name": "dood-guard:latest", "id": guardID, "plugin": "dood-guard:latest"}}
+		case "volume":
+			vs[r.Name] = map[string]any{"found": false, "path": r.Path}
+		default:
+			cs[r.Name] = map[string]any{"found": false, "path": r.Path}
+		}
+	}
+	return out, nil
+}
+
+func (emptyDaemon) Observe(string, string) {}
 
 type req struct {
 	name, method, uri, body string

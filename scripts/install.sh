@@ -395,9 +395,6 @@ do_install() {
 	fi
 	id=$(dk plugin inspect --format '{{.Id}}' "$name")
 	log "plugin $ref enabled (id ${id:0:12})"
-	if [ "$name" != dood-guard ]; then
-		log "note: the self-protection rules know the guard by guard.self_names (default: dood-guard); add \"$name\" there in your data file (DG_DATA_FILE), or it can be disabled through the socket"
-	fi
 
 	log "adding $ref to \"authorization-plugins\" in $daemon_json"
 	edit_daemon_json "$add_filter"

@@ -17,6 +17,9 @@ import (
 type stateConfig struct {
 	DockerHost string
 	TTL        time.Duration
+	// SelfNames are the names dockerd knows the guard by as a legacy
+	// plugin (the socket's name), set from --socket.
+	SelfNames []string
 }
 
 const defaultDockerHost = "unix:///var/run/docker.sock"
@@ -30,7 +33,7 @@ func stateFlags(fs *flag.FlagSet, sc *stateConfig) {
 // source reads the daemon's state; host says how the host reads bind
 // sources and local volumes (the guard's own --host-root and --cgroup).
 func (sc stateConfig) source(host normalize.Options) (*state.Source, error) {
-	s, err := state.New(sc.DockerHost, state.Options{TTL: sc.TTL, Host: host})
+	s, err := state.New(sc.DockerHost, state.Options{TTL: sc.TTL, Host: host, SelfNames: sc.SelfNames})
 	if err != nil {
 		return nil, fmt.Errorf("--docker-host: %w", err)
 	}

@@ -59,18 +59,18 @@ func TestHostRootFlag(t *testing.T) {
 }
 
 func TestProfileAndRulesFlags(t *testing.T) {
-	req := `{"RequestMethod":"POST","RequestUri":"/v1.41/containers/x/exec","RequestHeaders":{"Content-Type":"application/json"},"RequestBody":"` +
-		b64(`{"Cmd":["id"]}`) + `"}`
+	req := `{"RequestMethod":"POST","RequestUri":"/v1.41/containers/create","RequestHeaders":{"Content-Type":"application/json"},"RequestBody":"` +
+		b64(`{"Image":"busybox","Cmd":["id"]}`) + `"}`
 	eval := func(args ...string) (int, string) {
 		var out, errb bytes.Buffer
 		code := run(append([]string{"eval"}, args...), strings.NewReader(req), &out, &errb)
 		return code, out.String() + errb.String()
 	}
 	if code, out := eval(); code != 0 {
-		t.Errorf("baseline exec as the image's user: exit %d\n%s", code, out)
+		t.Errorf("baseline create as the image's user: exit %d\n%s", code, out)
 	}
 	if code, out := eval("--profile", "restricted"); code != 3 || !strings.Contains(out, "DG-USER-001") {
-		t.Errorf("restricted exec as the image's user: exit %d\n%s", code, out)
+		t.Errorf("restricted create as the image's user: exit %d\n%s", code, out)
 	}
 	if code, out := eval("--profile", "paranoid"); code != 2 || !strings.Contains(out, `profile "paranoid"`) {
 		t.Errorf("bad profile: exit %d\n%s", code, out)
@@ -78,7 +78,7 @@ func TestProfileAndRulesFlags(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "no_exec.rego"), []byte(`package dood.rules.acme
 
-violation contains {"id": "ACME-EXEC-001", "msg": "no exec on this host", "path": ""} if input.endpoint == "exec.create"
+violation contains {"id": "ACME-EXEC-001", "msg": "no containers on this host", "path": ""} if input.endpoint == "container.create"
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -255,6 +255,12 @@ func TestBadConfigurationRefusesToStart(t *testing.T) {
 	os.WriteFile(broken, []byte("package dood\ndecision := {"), 0o644)
 	badData := filepath.Join(dir, "data.yaml")
 	os.WriteFile(badData, []byte("guard:\n  protected_paths: /etc\n"), 0o644)
+	nested := filepath.Join(dir, "nested")
+	os.MkdirAll(nested, 0o755)
+	os.WriteFile(filepath.Join(nested, "sub.rego"), []byte("package dood.rules.team.sub\nviolation contains {\"id\": \"T-1\", \"msg\": \"m\", \"path\": \"\"} if input.x\n"), 0o644)
+	noViolation := filepath.Join(dir, "noviolation")
+	os.MkdirAll(noViolation, 0o755)
+	os.WriteFile(filepath.Join(noViolation, "deny.rego"), []byte("package dood.rules.team\ndeny contains \"no\" if input.x\n"), 0o644)
 	cases := []struct {
 		name    string
 		args    []string
@@ -264,6 +270,8 @@ func TestBadConfigurationRefusesToStart(t *testing.T) {
 		{"missing policy", []string{"--policy", filepath.Join(dir, "nope.rego")}, "no such file"},
 		{"bad data", []string{"--data", badData}, "data.guard.protected_paths"},
 		{"bad log format", []string{"--log-format", "xml"}, `log-format "xml"`},
+		{"team package never evaluated", []string{"--rules", nested}, filepath.Join(nested, "sub.rego") + `: package dood.rules.team.sub is never evaluated`},
+		{"team package without violation", []string{"--rules", noViolation}, filepath.Join(noViolation, "deny.rego") + `: package dood.rules.team defines no`},
 		{"relative socket", []string{"--socket", "x.sock"}, "absolute path"},
 	}
 	for _, tc := range cases {

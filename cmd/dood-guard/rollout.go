@@ -16,6 +16,7 @@ import (
 	"github.com/dood-guard/dood-guard/plugin/metrics"
 	"github.com/dood-guard/dood-guard/plugin/policy"
 	"github.com/dood-guard/dood-guard/plugin/reload"
+	"github.com/dood-guard/dood-guard/plugin/state"
 	opaversion "github.com/open-policy-agent/opa/v1/version"
 	"github.com/sirupsen/logrus"
 )
@@ -36,6 +37,11 @@ func installPolicy(ctx context.Context, g *guard.Guard, src *policy.Source) erro
 	}
 	e, err := engine.New(ctx, src.Modules, src.Data)
 	if err != nil {
+		return err
+	}
+	// The policy's table of state lookups must name kinds the state
+	// source can read, or its rules would wait for state never fetched.
+	if err := state.CheckKinds(e.Lookups()); err != nil {
 		return err
 	}
 	g.Install(e, rules)

@@ -9,12 +9,12 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/dood-guard/dood-guard/plugin/config"
 	"github.com/dood-guard/dood-guard/plugin/decisionlog"
 	"github.com/dood-guard/dood-guard/plugin/enforce"
-	"github.com/dood-guard/dood-guard/plugin/engine"
 	"github.com/dood-guard/dood-guard/plugin/guard"
 	"github.com/dood-guard/dood-guard/plugin/logfields"
 	"github.com/dood-guard/dood-guard/plugin/policy"
@@ -29,6 +29,8 @@ func serve(args []string, stderr io.Writer) int {
 	if code, done := parseGuardFlags("serve", fs, args, &s, stderr); done {
 		return code
 	}
+	// A legacy plugin is in the daemon's chain under its socket's name.
+	s.State.SelfNames = []string{strings.TrimSuffix(filepath.Base(s.Config.Socket), ".sock")}
 	log := newLogger(s.Config, stderr)
 	if err := runServe(s, log); err != nil {
 		log.WithError(err).Error("dood-guard stopped")
@@ -86,19 +88,13 @@ func newGuard(ctx context.Context, c config.Config, log logrus.FieldLogger) (*gu
 	if err != nil {
 		return nil, nil, fmt.Errorf("load policy: %w", err)
 	}
-	e, err := engine.New(ctx, src.Modules, src.Data)
-	if err != nil {
-		return nil, nil, err
-	}
 	g, err := emptyGuard(c, log)
 	if err != nil {
 		return nil, nil, err
 	}
-	rules, err := enforce.RulesFromData(src.Data)
-	if err != nil {
-		return nil, nil, err
+	if err := installPolicy(ctx, g, src); err != nil {
+		return nil, nil, fmt.Errorf("load policy: %w", err)
 	}
-	g.Install(e, rules)
 	return g, src, nil
 }
 

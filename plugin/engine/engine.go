@@ -45,6 +45,7 @@ type Engine struct {
 	deterministic bool        // the same input always yields the same decision
 	consts        *constTable // values of the rules that do not depend on input
 	compiler      *ast.Compiler
+	lookups       map[string][]string // data.dood.lookups.endpoints
 }
 
 // New compiles modules (file name → Rego source, Rego v1) against data and
@@ -86,6 +87,9 @@ func New(ctx context.Context, modules map[string]string, data map[string]any) (*
 		return nil, fmt.Errorf("compile policy: %w", err)
 	}
 	e.deterministic = det
+	if e.lookups, err = readLookups(ctx, compiler, store); err != nil {
+		return nil, fmt.Errorf("compile policy: %w", err)
+	}
 	return e, nil
 }
 

@@ -19,7 +19,9 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the .want files of the golden requests")
 
-// newTestGuard serves the embedded policy, as the binary does by default.
+// newTestGuard serves the embedded policy, as the binary does by default,
+// against a daemon where no named container or volume exists and the guard
+// is the only authorization plugin (emptyDaemon).
 func newTestGuard(t testing.TB) *Guard {
 	t.Helper()
 	src, err := policy.Load(nil, "")
@@ -34,6 +36,7 @@ func newTestGuard(t testing.TB) *Guard {
 	log.SetOutput(io.Discard)
 	g := New(Options{}, log)
 	g.SetEngine(e)
+	g.SetState(emptyDaemon())
 	return g
 }
 
@@ -82,5 +85,88 @@ func TestGoldenRequests(t *testing.T) {
 				t.Errorf("decision mismatch (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// goldenClass is what a golden request's file name declares it to be:
+// "attack" must be denied with a rule ID, "benign" must be allowed.
+func goldenClass(file string) string {
+	base := filepath.Base(file)
+	for _, c := range []string{"attack", "benign"} {
+		if strings.HasPrefix(base, c+"-") {
+			return c
+		}
+	}
+	return ""
+}
+
+// checkClass says what is wrong with answer for a request of class, or "".
+func checkClass(class, answer string) string {
+	switch class {
+	case "attack":
+		if !strings.HasPrefix(answer, "deny: [DG-") {
+			return "an attack must be denied with a [DG- rule ID"
+		}
+	case "benign":
+		if answer != "allow\n" {
+			return "a benign request must be allowed"
+		}
+	default:
+		return "the file name must start with attack- or benign-"
+	}
+	return ""
+}
+
+// TestGoldenClasses holds every golden request to what its name declares,
+// independently of the .want snapshots: -update can rewrite a snapshot,
+// never this. Both the live decision and the snapshot on disk are checked,
+// so a snapshot regenerated into an approval fails here even if the code
+// that approved it is later fixed.
+func TestGoldenClasses(t *testing.T) {
+	g := newTestGuard(t)
+	files, err := goldenhttp.Files("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	classes := map[string]int{}
+	for _, f := range files {
+		class := goldenClass(f)
+		classes[class]++
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".http"), func(t *testing.T) {
+			got := answer(g.Decide(context.Background(), readHTTP(t, f)).Response)
+			if why := checkClass(class, got); why != "" {
+				t.Errorf("decision %q: %s", strings.TrimSpace(got), why)
+			}
+			want, err := os.ReadFile(strings.TrimSuffix(f, ".http") + ".want")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if why := checkClass(class, string(want)); why != "" {
+				t.Errorf("snapshot %q: %s", strings.TrimSpace(string(want)), why)
+			}
+		})
+	}
+	if classes["attack"] == 0 || classes["benign"] == 0 {
+		t.Errorf("golden requests by class %v: want attacks and benign requests", classes)
+	}
+}
+
+// The classifier itself: an approval or an ID-less denial of an attack is
+// caught, and so is a denial of a benign request.
+func TestGoldenClassCheck(t *testing.T) {
+	for _, tc := range []struct {
+		class, answer string
+		ok            bool
+	}{
+		{"attack", "deny: [DG-PRIV-001] privileged containers are not allowed\n", true},
+		{"attack", "allow\n", false},
+		{"attack", "deny: denied by policy\n", false},
+		{"benign", "allow\n", true},
+		{"benign", "deny: [DG-PRIV-001] x\n", false},
+		{"", "allow\n", false},
+	} {
+		if got := checkClass(tc.class, tc.answer) == ""; got != tc.ok {
+			t.Errorf("checkClass(%q, %q) ok = %v, want %v", tc.class, tc.answer, got, tc.ok)
+		}
 	}
 }

@@ -56,9 +56,11 @@ type Guard struct {
 // (plugin/state): the containers an exec, attach, archive, commit or export
 // reaches into, the containers and volumes a create uses.
 type StateSource interface {
-	// Lookup returns input's "state" member, or nil when the request points
-	// at nothing; an error means the state could not be read.
-	Lookup(ctx context.Context, input map[string]any) (map[string]any, error)
+	// Lookup returns input's "state" member for the lookups the policy
+	// declares for the request's endpoint (kinds, never empty), or nil when
+	// the request points at nothing; an error means the state could not be
+	// read.
+	Lookup(ctx context.Context, input map[string]any, kinds []string) (map[string]any, error)
 	// Observe is told about each request the daemon has handled.
 	Observe(method, requestURI string)
 }
@@ -262,7 +264,7 @@ func (g *Guard) evaluate(ctx context.Context, l *loaded, nreq normalize.Request,
 	if l.engine == nil {
 		return []verdict.Violation{verdict.New(verdict.PolicyFailed, "no policy is loaded", "")}, false
 	}
-	st, stateErr := g.lookupState(ctx, input)
+	st, stateErr := g.lookupState(ctx, l.engine, input)
 	g.metrics.StateLookup(st != nil, stateErr)
 	if st != nil {
 		input["state"] = st
@@ -272,10 +274,20 @@ func (g *Guard) evaluate(ctx context.Context, l *loaded, nreq normalize.Request,
 	if err != nil {
 		return []verdict.Violation{verdict.New(verdict.PolicyFailed, "policy evaluation failed: "+err.Error(), "")}, false
 	}
-	if stateErr != nil && d.Allow {
+	if stateErr != nil {
 		// Judged without state: a request refused on its own is refused
-		// with its own reasons; one that would pass is refused for want
-		// of state.
+		// with its own reasons; one refused only for want of state (the
+		// policy's DG-STATE-001) is refused with the reason the state
+		// could not be read.
+		var own []verdict.Violation
+		for _, v := range d.Violations {
+			if v.ID != verdict.StateUnreadable {
+				own = append(own, v)
+			}
+		}
+		if len(own) > 0 {
+			return own, false
+		}
 		return []verdict.Violation{verdict.New(verdict.StateUnreadable, "the state of the objects the request points at could not be read: "+stateErr.Error(), "")}, false
 	}
 	if d.Allow {
@@ -289,11 +301,13 @@ func (g *Guard) evaluate(ctx context.Context, l *loaded, nreq normalize.Request,
 
 // lookupState reads the daemon's state for the objects the request points
 // at. Outcomes resting on state are never remembered.
-func (g *Guard) lookupState(ctx context.Context, input map[string]any) (map[string]any, error) {
-	if g.state == nil {
+func (g *Guard) lookupState(ctx context.Context, e *engine.Engine, input map[string]any) (map[string]any, error) {
+	endpoint, _ := input["endpoint"].(string)
+	kinds := e.Lookups()[endpoint]
+	if g.state == nil || len(kinds) == 0 {
 		return nil, nil
 	}
-	return g.state.Lookup(ctx, input)
+	return g.state.Lookup(ctx, input, kinds)
 }
 
 func ruleID(v verdict.Violation) string { return v.ID }

@@ -21,6 +21,7 @@ import (
 func unmemoised(g *Guard) *Guard {
 	u := New(g.opts, nil)
 	u.decisions = g.decisions
+	u.state = g.state
 	l := g.policy.Load()
 	u.policy.Store(&loaded{engine: l.engine, enf: l.enf, versions: l.versions})
 	return u

@@ -8,36 +8,57 @@ import (
 
 	"github.com/docker/go-plugins-helpers/authorization"
 	"github.com/dood-guard/dood-guard/plugin/normalize"
+	"github.com/dood-guard/dood-guard/plugin/route"
 	"github.com/dood-guard/dood-guard/plugin/state"
 	"github.com/moby/moby/api/types/container"
 )
 
+// testGuardID is the ID of the managed guard in emptyDaemon's chain.
+const testGuardID = "4f2a9c0e7b1d3a5f6e8c0b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a2c4e6b8d0f2a"
+
+// emptyDaemon is a daemon where nothing the requests name exists, with the
+// guard installed as the managed plugin dood-guard:latest as its only
+// authorization plugin.
+func emptyDaemon() *fakeState {
+	return &fakeState{chain: []any{map[string]any{"name": "dood-guard:latest", "id": testGuardID, "plugin": "dood-guard:latest"}}}
+}
+
 // fakeState answers lookups from a table, as plugin/state would.
 type fakeState struct {
 	containers map[string]map[string]any
+	chain      []any // input.state.authz_plugins
 	err        error
 	lookups    int
 	observed   []string
 }
 
-func (f *fakeState) Lookup(_ context.Context, input map[string]any) (map[string]any, error) {
-	refs := state.Refs(input)
-	if len(refs) == 0 {
-		return nil, nil
+func (f *fakeState) Lookup(_ context.Context, input map[string]any, kinds []string) (map[string]any, error) {
+	refs, err := state.Refs(input, kinds)
+	if err != nil || len(refs) == 0 {
+		return nil, err
 	}
 	f.lookups++
 	if f.err != nil {
 		return nil, f.err
 	}
-	cs := map[string]any{}
+	cs, vs := map[string]any{}, map[string]any{}
+	out := map[string]any{"containers": cs, "volumes": vs}
 	for _, r := range refs {
+		if r.Kind == state.KindAuthzPlugins {
+			out[state.KindAuthzPlugins] = append([]any{}, f.chain...)
+			continue
+		}
+		if r.Kind == "volume" {
+			vs[r.Name] = map[string]any{"found": false, "path": r.Path}
+			continue
+		}
 		c, ok := f.containers[r.Name]
 		if !ok {
 			c = map[string]any{"found": false}
 		}
 		cs[r.Name] = c
 	}
-	return map[string]any{"containers": cs, "volumes": map[string]any{}}, nil
+	return out, nil
 }
 
 func (f *fakeState) Observe(method, uri string) { f.observed = append(f.observed, method+" "+uri) }
@@ -148,11 +169,95 @@ func TestResponsePhaseIsObserved(t *testing.T) {
 	}
 }
 
+// The embedded policy's lookup table (policies/dood/lookups.rego) names
+// known endpoints and lookups the state source knows, and never an endpoint
+// the state source itself calls: a lookup must never wait on a lookup.
+func TestLookupTable(t *testing.T) {
+	table := newTestGuard(t).policy.Load().engine.Lookups()
+	if len(table) == 0 {
+		t.Fatal("the embedded policy declares no lookups")
+	}
+	if err := state.CheckKinds(table); err != nil {
+		t.Error(err)
+	}
+	known := map[string]bool{}
+	for _, r := range route.Routes() {
+		known[r.Endpoint] = true
+	}
+	for endpoint := range table {
+		if !known[endpoint] {
+			t.Errorf("lookups for %q, which is no endpoint", endpoint)
+		}
+	}
+	for _, own := range []string{"info", "plugin.list", "container.inspect", "volume.inspect", "events", "container.list", "volume.list"} {
+		if kinds, ok := table[own]; ok {
+			t.Errorf("%s needs state %v: the state source's own calls must not", own, kinds)
+		}
+	}
+}
+
+// Every authorization plugin in the daemon's chain is protected, whatever
+// its name, by any reference the daemon resolves to it; a plugin outside
+// the chain is not; without the chain, plugin management is refused.
+func TestAuthzChainProtected(t *testing.T) {
+	const id = "9c1f0e2d3b4a59687706f5e4d3c2b1a0918273645546372819a0b1c2d3e4f5a6"
+	chain := []any{
+		map[string]any{"name": "localhost:5000/team/guard:1.0", "id": id, "plugin": "localhost:5000/team/guard:1.0"},
+		map[string]any{"name": "legacy-authz", "id": "", "plugin": ""},
+	}
+	g := newTestGuard(t)
+	g.SetState(&fakeState{chain: chain})
+	post := func(uri string) authorization.Request {
+		return authorization.Request{RequestMethod: "POST", RequestURI: uri, RequestHeaders: map[string]string{"Content-Type": "application/json"}, RequestBody: []byte("[]")}
+	}
+	cases := []struct {
+		name   string
+		req    authorization.Request
+		wantID string
+	}{
+		{"disable by name", post("/v1.41/plugins/localhost:5000/team/guard:1.0/disable"), "DG-PLUGIN-004"},
+		{"disable by full ID", post("/v1.41/plugins/" + id + "/disable"), "DG-PLUGIN-004"},
+		{"disable by ID prefix", post("/v1.41/plugins/9c1f/disable?force=1"), "DG-PLUGIN-004"},
+		{"remove by ID prefix", authorization.Request{RequestMethod: "DELETE", RequestURI: "/v1.41/plugins/9c1f0e?force=1"}, "DG-PLUGIN-004"},
+		{"set", post("/v1.41/plugins/localhost:5000/team/guard:1.0/set"), "DG-PLUGIN-004"},
+		{"upgrade", post("/v1.41/plugins/localhost:5000/team/guard:1.0/upgrade?remote=evil/x"), "DG-PLUGIN-004"},
+		{"push", post("/v1.41/plugins/localhost:5000/team/guard:1.0/push"), "DG-PLUGIN-004"},
+		{"pull over the legacy plugin's name", post("/v1.41/plugins/pull?remote=evil/x&name=legacy-authz"), "DG-PLUGIN-004"},
+		{"create over the legacy plugin's name", authorization.Request{RequestMethod: "POST", RequestURI: "/v1.41/plugins/create?name=legacy-authz:latest"}, "DG-PLUGIN-004"},
+		{"disable another plugin by ID prefix", post("/v1.41/plugins/0a1b/disable"), ""},
+		{"disable another plugin by name", post("/v1.41/plugins/sshfs/disable"), ""},
+		{"pull under another name", post("/v1.41/plugins/pull?remote=evil/x&name=other"), ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out := g.Decide(context.Background(), tc.req)
+			has := strings.Contains(out.Response.Msg, "["+tc.wantID+"]")
+			if tc.wantID == "" && strings.Contains(out.Response.Msg, "[DG-PLUGIN-004]") {
+				t.Errorf("refused as the guard: %s", out.Response.Msg)
+			}
+			if tc.wantID != "" && (out.Response.Allow || !has) {
+				t.Errorf("got %+v, want %s", out.Response, tc.wantID)
+			}
+		})
+	}
+
+	// No chain: an unreadable daemon, or no state source at all.
+	g.SetState(&fakeState{err: errors.New("GET /info: status 500")})
+	if out := g.Decide(context.Background(), post("/v1.41/plugins/0a1b/disable")); out.Response.Allow || !strings.HasPrefix(out.Response.Msg, "[DG-STATE-001] the state of the objects the request points at could not be read: GET /info") {
+		t.Errorf("unreadable chain: %+v", out.Response)
+	}
+	g.SetState(nil)
+	if out := g.Decide(context.Background(), post("/v1.41/plugins/0a1b/disable")); out.Response.Allow || !strings.Contains(out.Response.Msg, "[DG-STATE-001] the guard has no state for the daemon's authorization plugin chain") {
+		t.Errorf("no state source: %+v", out.Response)
+	}
+}
+
 // BenchmarkDecideWithState measures requests judged on an existing
 // container (the state source answering from memory, as its cache does):
 // an exec into it, and a start of it, which run the container rules once
 // more on the container as a create of it (state.rego), against a start
-// judged without state (the guard before issue 11).
+// of a container that does not exist (no container to judge: the cost of
+// the lookup table and the missing-state check alone).
 func BenchmarkDecideWithState(b *testing.B) {
 	web := stateContainer("web", false)
 	ctx := context.Background()
@@ -163,12 +268,12 @@ func BenchmarkDecideWithState(b *testing.B) {
 		req   authorization.Request
 		state bool
 	}{
-		{"start-without-state", start, false},
+		{"start-of-nothing", start, false},
 		{"start", start, true},
 		{"exec-create", exec, true},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			g := newTestGuard(b)
+			g := newTestGuard(b) // emptyDaemon: "web" does not exist
 			if c.state {
 				g.SetState(&fakeState{containers: map[string]map[string]any{"web": web}})
 			}

@@ -1,17 +1,32 @@
 package normalize
 
 import (
+	"bytes"
 	"encoding/json"
 	"path"
 	"testing"
 
+	"github.com/docker/docker/pkg/sysinfo"
+	"github.com/docker/docker/runconfig"
 	"github.com/dood-guard/dood-guard/plugin/decode"
 )
 
+// dockerdDecode is the reference reading of a create body: dockerd 20.10's
+// own decoder (runconfig.ContainerDecoder, what POST /containers/create
+// calls), from the module source, independent of plugin/decode. A body it
+// refuses is refused by the daemon too.
+func dockerdDecode(body []byte) (*dockerHostConfig, bool) {
+	_, hc, _, err := runconfig.ContainerDecoder{GetSysInfo: func() *sysinfo.SysInfo { return &sysinfo.SysInfo{} }}.DecodeConfig(bytes.NewReader(body))
+	if err != nil || hc == nil {
+		return nil, false
+	}
+	return hc, true
+}
+
 // FuzzCreateFacts feeds hostile create bodies through decode and normalize.
-// Besides never panicking, the facts must show everything an independent
-// reading of the same body with encoding/json grants: privilege, every
-// absolute bind source (cleaned), every added capability, host namespaces.
+// Besides never panicking, the facts must show everything dockerd's own
+// decoder reads from the same body as granted: privilege, every absolute
+// bind source (cleaned), every added capability, the host pid namespace.
 func FuzzCreateFacts(f *testing.F) {
 	for _, s := range []string{
 		`{"Image":"x","HostConfig":{"Privileged":true}}`,
@@ -28,9 +43,8 @@ func FuzzCreateFacts(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		v, err := decode.Body("container.create", body)
 		if err != nil {
-			return
+			return // the guard denies what it cannot decode (DG-BODY-002)
 		}
-		c := v.(*decode.ContainerCreate)
 		in, err := Input(Request{Endpoint: "container.create", APIVersion: "1.41"}, v, Options{})
 		if err != nil {
 			return // only invalid bind specs fail, and the guard denies those
@@ -40,9 +54,9 @@ func FuzzCreateFacts(f *testing.F) {
 		if _, err := json.Marshal(in); err != nil {
 			t.Fatalf("input does not encode: %v", err)
 		}
-		hc := c.HostConfig
-		if hc == nil {
-			return
+		hc, ok := dockerdDecode(body)
+		if !ok {
+			return // the daemon refuses it
 		}
 		facts := in["facts"].(map[string]any)
 		if hc.Privileged && facts["privileged"].(map[string]any)["value"] != true {
@@ -63,7 +77,7 @@ func FuzzCreateFacts(f *testing.F) {
 			}
 		}
 		for _, m := range hc.Mounts {
-			if m.Type == "bind" && !sources[path.Clean(m.Source)] {
+			if string(m.Type) == "bind" && !sources[path.Clean(m.Source)] {
 				t.Fatalf("bind mount %q not in facts %v", m.Source, sources)
 			}
 		}

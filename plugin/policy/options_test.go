@@ -101,13 +101,13 @@ func TestRulesDirPackagesAreTheTeams(t *testing.T) {
 func TestRulesBesideAReplacedPolicy(t *testing.T) {
 	pol := t.TempDir()
 	write(t, pol, "p.rego", "package dood\ndecision := {\"allow\": true, \"violations\": []}\n")
-	write(t, pol, "r.rego", "package dood.rules.base\n")
+	write(t, pol, "r.rego", "package dood.rules.base\nviolation contains v if { v := input.x }\n")
 	rules := t.TempDir()
 	write(t, rules, "a.rego", "package dood.rules.base\n")
 	if _, err := LoadOptions(Options{Policies: []string{pol}, Rules: []string{rules}}); err == nil || !strings.Contains(err.Error(), "belongs to the policy") {
 		t.Errorf("a package of the replaced policy: %v", err)
 	}
-	write(t, rules, "a.rego", "package dood.rules.acme\n")
+	write(t, rules, "a.rego", "package dood.rules.acme\nviolation contains v if { v := input.x }\n")
 	if _, err := LoadOptions(Options{Policies: []string{pol}, Rules: []string{rules}}); err != nil {
 		t.Error(err)
 	}

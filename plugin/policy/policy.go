@@ -86,6 +86,9 @@ func LoadOptions(o Options) (*Source, error) {
 		}
 		src.Origin += "+rules:" + strings.Join(o.Rules, ",")
 	}
+	if err := CheckRulePackages(src.Modules); err != nil {
+		return nil, fmt.Errorf("policy %s: %w", src.Origin, err)
+	}
 	data, err := LoadData(o.Data, o.Profile)
 	if err != nil {
 		return nil, err
@@ -175,6 +178,9 @@ func LoadRules(dirs []string, base map[string]string) (modules, tests map[string
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, nil, err
+	}
+	if err := CheckRulePackages(modules); err != nil {
+		return nil, nil, fmt.Errorf("rules: %w", err)
 	}
 	return modules, tests, nil
 }

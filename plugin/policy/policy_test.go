@@ -39,7 +39,7 @@ func TestLoadEmbeddedByDefault(t *testing.T) {
 func TestLoadDirectorySkipsTests(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, "a.rego", "package dood\n")
-	write(t, dir, "sub/b.rego", "package dood.rules.b\n")
+	write(t, dir, "sub/b.rego", "package dood.rules.b\nviolation contains v if { v := input.x }\n")
 	write(t, dir, "a_test.rego", "package dood_test\n")
 	write(t, dir, "notes.txt", "x")
 	src, err := Load([]string{dir}, "")

@@ -4,11 +4,14 @@
 // mounts. It asks the daemon itself, over its API socket, with GET inspect
 // calls only. Those calls come back to the guard for authorization, and
 // inspect endpoints never need state themselves, so a lookup never waits on
-// another lookup.
+// another lookup. Which endpoints get state, and which of their objects,
+// the policy declares (policies/dood/lookups.rego); the rules read the same
+// table.
 //
 // The result is the input document's "state" member (docs/input.md):
 //
-//	{"containers": {"<ref as given>": {...}}, "volumes": {"<name>": {...}}}
+//	{"containers": {"<ref as given>": {...}}, "volumes": {"<name>": {...}},
+//	 "authz_plugins": [{"name": ..., "id": ..., "plugin": ...}]}
 //
 // An object that does not exist is reported with "found": false; a daemon
 // that cannot be asked is an error, and the guard denies.
@@ -25,6 +28,7 @@ import (
 	"net/url"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -44,6 +48,10 @@ type Options struct {
 	// Timeout bounds one lookup (every daemon call of a request). Zero
 	// means 5s.
 	Timeout time.Duration
+	// SelfNames are the names the guard answers to as a legacy plugin (its
+	// socket's file name without .sock): protected as authorization plugins
+	// even when the daemon's reported chain does not show them yet.
+	SelfNames []string
 	// Host says how the host reads what an inspected container names: its
 	// Resolve resolves bind sources (and finds local volumes, volume.go)
 	// on the host at the moment of the lookup; CgroupV1 reads a recorded
@@ -124,65 +132,83 @@ func (s *Source) Host() string { return s.host }
 
 // Ref is one object a request points at.
 type Ref struct {
-	Kind string // "container" or "volume"
+	Kind string // "container", "volume" or KindAuthzPlugins
 	Name string // as given in the request
 	Path string // the request field that names it
 }
 
-// reachIn are the endpoints that act inside an existing container named by
-// the {name} path parameter.
-var reachIn = map[string]bool{
-	"exec.create":            true,
-	"container.attach":       true,
-	"container.attach.ws":    true,
-	"container.archive.get":  true,
-	"container.archive.head": true,
-	"container.archive.put":  true,
-	"container.copy":         true,
-	"container.export":       true,
+// Kinds are the lookups a policy may declare for an endpoint
+// (data.dood.lookups.endpoints, policies/dood/lookups.rego): which objects
+// of the request the guard looks up.
+var Kinds = []string{KindParamsName, KindQueryContainer, KindCreate, KindAuthzPlugins}
+
+const (
+	// KindParamsName is the container named by the path's {name}.
+	KindParamsName = "container:params.name"
+	// KindQueryContainer is the container named by ?container= (commit).
+	KindQueryContainer = "container:query.container"
+	// KindCreate is what a create joins, takes volumes from or mounts.
+	KindCreate = "create"
+	// KindAuthzPlugins is the daemon's authorization plugin chain.
+	KindAuthzPlugins = "authz_plugins"
+)
+
+// CheckKinds reports the kinds a policy declares that the guard does not
+// know: a lookup of one of them fails, and the guard denies.
+func CheckKinds(table map[string][]string) error {
+	var errs []error
+	for _, endpoint := range sortedKeys(table) {
+		for _, k := range table[endpoint] {
+			if !slices.Contains(Kinds, k) {
+				errs = append(errs, fmt.Errorf("data.dood.lookups.endpoints[%q]: unknown lookup %q (known: %s)", endpoint, k, strings.Join(Kinds, ", ")))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
-// starts are the endpoints after which the daemon (re)mounts the container
-// named by {name} — resolving its bind sources on the host again — or lets
-// it run again: judged on what the container is now. An update matters
-// for the restart policy it may set (automatic restarts make no API call).
-var starts = map[string]bool{
-	"container.start":   true,
-	"container.restart": true,
-	"container.unpause": true,
-	"container.update":  true,
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
-// Refs lists the objects a canonical input document points at. Only these
-// endpoints need state; everything else (the guard's own inspect calls
-// included) yields nothing and is never looked up.
-func Refs(input map[string]any) []Ref {
-	endpoint, _ := input["endpoint"].(string)
+// Refs lists the objects a canonical input document points at, for the
+// lookups the policy declares for its endpoint (kinds). An unknown kind is
+// an error.
+func Refs(input map[string]any, kinds []string) ([]Ref, error) {
 	var refs []Ref
-	if starts[endpoint] {
-		if name := str(mapOf(input["params"])["name"]); name != "" {
-			refs = append(refs, Ref{"container", name, "params.name"})
+	for _, k := range kinds {
+		switch k {
+		case KindParamsName:
+			if name := str(mapOf(input["params"])["name"]); name != "" {
+				refs = append(refs, Ref{"container", name, "params.name"})
+			}
+		case KindQueryContainer:
+			if name := str(mapOf(input["query"])["container"]); name != "" {
+				refs = append(refs, Ref{"container", name, "query.container"})
+			}
+		case KindCreate:
+			refs = append(refs, createRefs(mapOf(input["facts"]))...)
+		case KindAuthzPlugins:
+			refs = append(refs, Ref{Kind: KindAuthzPlugins})
+		default:
+			return nil, fmt.Errorf("%w: the policy declares an unknown lookup %q", ErrUnavailable, k)
 		}
 	}
-	if reachIn[endpoint] {
-		if name := str(mapOf(input["params"])["name"]); name != "" {
-			return []Ref{{"container", name, "params.name"}}
-		}
-		return nil
-	}
-	if endpoint == "container.commit" {
-		if name := str(mapOf(input["query"])["container"]); name != "" {
-			return []Ref{{"container", name, "query.container"}}
-		}
-		return nil
-	}
-	if endpoint != "container.create" && endpoint != "container.start" {
-		return refs
-	}
-	facts := mapOf(input["facts"])
+	return refs, nil
+}
+
+// createRefs are the containers a create takes volumes from or joins the
+// namespaces of, and the named volumes it mounts.
+func createRefs(facts map[string]any) []Ref {
 	if facts == nil {
-		return refs
+		return nil
 	}
+	var refs []Ref
 	for _, f := range listOf(facts["volumes_from"]) {
 		ref, _, _ := strings.Cut(str(mapOf(f)["value"]), ":")
 		if ref != "" {
@@ -210,17 +236,27 @@ func Refs(input map[string]any) []Ref {
 // ErrUnavailable wraps every failure to read the daemon's state.
 var ErrUnavailable = errors.New("daemon state unavailable")
 
-// Lookup finds the objects the input points at and returns the "state"
-// member, or nil when the request points at nothing.
-func (s *Source) Lookup(ctx context.Context, input map[string]any) (map[string]any, error) {
-	refs := Refs(input)
-	if len(refs) == 0 {
-		return nil, nil
+// Lookup finds the objects the input points at, for the lookups the policy
+// declares for its endpoint (kinds), and returns the "state" member, or nil
+// when the request points at nothing.
+func (s *Source) Lookup(ctx context.Context, input map[string]any, kinds []string) (map[string]any, error) {
+	refs, err := Refs(input, kinds)
+	if err != nil || len(refs) == 0 {
+		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
 	containers, volumes := map[string]any{}, map[string]any{}
+	out := map[string]any{"containers": containers, "volumes": volumes}
 	for _, r := range refs {
+		if r.Kind == KindAuthzPlugins {
+			chain, err := s.AuthzPlugins(ctx)
+			if err != nil {
+				return nil, err
+			}
+			out[KindAuthzPlugins] = chain
+			continue
+		}
 		if r.Kind == "volume" {
 			if _, done := volumes[r.Name]; done {
 				continue
@@ -270,7 +306,7 @@ func (s *Source) Lookup(ctx context.Context, input map[string]any) (map[string]a
 			volumes[name] = withPath(v, r.Path)
 		}
 	}
-	return map[string]any{"containers": containers, "volumes": volumes}, nil
+	return out, nil
 }
 
 // maxJoinDepth bounds how many container: namespace joins are followed.

@@ -25,7 +25,8 @@ type fakeDaemon struct {
 	mu         sync.Mutex
 	containers map[string]string // ref -> inspect JSON
 	volumes    map[string]string
-	status     int // when set, every answer has this status
+	other      map[string]string // path -> body (GET /info, GET /plugins)
+	status     int               // when set, every answer has this status
 	hits       map[string]int
 	sock       string
 	events     chan string // lines of GET /events, when set
@@ -35,7 +36,7 @@ type fakeDaemon struct {
 
 func newFakeDaemon(t *testing.T) *fakeDaemon {
 	t.Helper()
-	d := &fakeDaemon{containers: map[string]string{}, volumes: map[string]string{}, hits: map[string]int{}}
+	d := &fakeDaemon{containers: map[string]string{}, volumes: map[string]string{}, other: map[string]string{}, hits: map[string]int{}}
 	dir, err := os.MkdirTemp("", "dg-state")
 	if err != nil {
 		t.Fatal(err)
@@ -102,6 +103,8 @@ func (d *fakeDaemon) serve(w http.ResponseWriter, r *http.Request) {
 		body, ok = d.containers[strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/containers/"), "/json")]
 	case strings.HasPrefix(r.URL.Path, "/volumes/"):
 		body, ok = d.volumes[strings.TrimPrefix(r.URL.Path, "/volumes/")]
+	default:
+		body, ok = d.other[r.URL.Path]
 	}
 	if !ok {
 		w.WriteHeader(http.StatusNotFound)
@@ -137,12 +140,17 @@ func execInput(ref string) map[string]any {
 	return map[string]any{"endpoint": "exec.create", "params": map[string]any{"name": ref}, "query": map[string]any{}}
 }
 
+var (
+	execKinds   = []string{KindParamsName}
+	createKinds = []string{KindCreate}
+)
+
 func TestLookupReachIn(t *testing.T) {
 	d := newFakeDaemon(t)
 	d.containers["rootfs"] = rootfsInspect
 	d.volumes["hostroot"] = hostrootVolume
 	s := newSource(t, d, Options{})
-	got, err := s.Lookup(context.Background(), execInput("rootfs"))
+	got, err := s.Lookup(context.Background(), execInput("rootfs"), execKinds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +212,7 @@ func TestExistingContainerAsCreate(t *testing.T) {
 	s := newSource(t, d, Options{Host: host, TTL: time.Hour})
 	facts := func() map[string]any {
 		t.Helper()
-		st, err := s.Lookup(context.Background(), map[string]any{"endpoint": "container.start", "params": map[string]any{"name": "job"}})
+		st, err := s.Lookup(context.Background(), map[string]any{"endpoint": "container.start", "params": map[string]any{"name": "job"}}, execKinds)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -250,17 +258,18 @@ func TestExistingContainerAsCreate(t *testing.T) {
 	if n := d.hitCount("/containers/job/json"); n != 1 {
 		t.Errorf("%d inspect calls, want 1 (the cache keeps the container, never the host's answer)", n)
 	}
-	for _, e := range []string{"container.start", "container.restart", "container.unpause", "container.update"} {
-		if diff := cmp.Diff([]Ref{{"container", "job", "params.name"}}, Refs(map[string]any{"endpoint": e, "params": map[string]any{"name": "job"}})); diff != "" {
-			t.Errorf("%s refs (-want +got):\n%s", e, diff)
-		}
+	// Which endpoints look the container up is the policy's table
+	// (policies/dood/lookups.rego; plugin/guard's TestLookupTable).
+	got, err := Refs(map[string]any{"endpoint": "container.start", "params": map[string]any{"name": "job"}}, []string{KindCreate, KindParamsName})
+	if err != nil || !cmp.Equal([]Ref{{"container", "job", "params.name"}}, got) {
+		t.Errorf("start refs: %v %v", got, err)
 	}
 }
 
 func TestMissingObjectsAreReportedNotFailed(t *testing.T) {
 	d := newFakeDaemon(t)
 	s := newSource(t, d, Options{})
-	got, err := s.Lookup(context.Background(), execInput("nope"))
+	got, err := s.Lookup(context.Background(), execInput("nope"), execKinds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +278,7 @@ func TestMissingObjectsAreReportedNotFailed(t *testing.T) {
 		t.Errorf("state (-want +got):\n%s", diff)
 	}
 	// A reference no daemon could resolve is not even sent.
-	if _, err := s.Lookup(context.Background(), execInput("../../volumes/x")); err != nil {
+	if _, err := s.Lookup(context.Background(), execInput("../../volumes/x"), execKinds); err != nil {
 		t.Fatal(err)
 	}
 	if n := d.hitCount("/volumes/x"); n != 0 {
@@ -281,7 +290,7 @@ func TestUnreadableStateIsAnError(t *testing.T) {
 	d := newFakeDaemon(t)
 	d.status = http.StatusInternalServerError
 	s := newSource(t, d, Options{})
-	_, err := s.Lookup(context.Background(), execInput("rootfs"))
+	_, err := s.Lookup(context.Background(), execInput("rootfs"), execKinds)
 	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "status 500: daemon is shutting down") {
 		t.Errorf("err = %v, want ErrUnavailable with the daemon's message", err)
 	}
@@ -290,11 +299,11 @@ func TestUnreadableStateIsAnError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := down.Lookup(context.Background(), execInput("rootfs")); !errors.Is(err, ErrUnavailable) {
+	if _, err := down.Lookup(context.Background(), execInput("rootfs"), execKinds); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("unreachable daemon: err = %v, want ErrUnavailable", err)
 	}
 	// Requests that point at nothing never need the daemon.
-	if st, err := down.Lookup(context.Background(), map[string]any{"endpoint": "container.inspect", "params": map[string]any{"name": "rootfs"}}); st != nil || err != nil {
+	if st, err := down.Lookup(context.Background(), map[string]any{"endpoint": "container.inspect", "params": map[string]any{"name": "rootfs"}}, nil); st != nil || err != nil {
 		t.Errorf("inspect: state %v, err %v; want neither", st, err)
 	}
 }
@@ -325,17 +334,25 @@ func TestRefs(t *testing.T) {
 		{"volume", "cache", "HostConfig.Binds[0]"},
 		{"volume", "opts", "HostConfig.Mounts[1]"},
 	}
-	if diff := cmp.Diff(want, Refs(create)); diff != "" {
+	got, err := Refs(create, []string{KindCreate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("create refs (-want +got):\n%s", diff)
 	}
 	commit := map[string]any{"endpoint": "container.commit", "query": map[string]any{"container": "web"}}
-	if diff := cmp.Diff([]Ref{{"container", "web", "query.container"}}, Refs(commit)); diff != "" {
-		t.Errorf("commit refs (-want +got):\n%s", diff)
+	if got, _ := Refs(commit, []string{KindQueryContainer}); !cmp.Equal([]Ref{{"container", "web", "query.container"}}, got) {
+		t.Errorf("commit refs: %v", got)
 	}
-	for _, e := range []string{"container.inspect", "volume.inspect", "system.events", "container.list", "exec.start", "container.logs"} {
-		if r := Refs(map[string]any{"endpoint": e, "params": map[string]any{"name": "x"}}); r != nil {
-			t.Errorf("%s needs state %v: the guard's own calls must not", e, r)
-		}
+	if got, _ := Refs(commit, []string{KindAuthzPlugins}); !cmp.Equal([]Ref{{Kind: KindAuthzPlugins}}, got) {
+		t.Errorf("chain refs: %v", got)
+	}
+	if _, err := Refs(commit, []string{"container:body.Name"}); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("unknown kind: err = %v, want ErrUnavailable", err)
+	}
+	if err := CheckKinds(map[string][]string{"exec.create": {KindParamsName}, "x": {"nope"}}); err == nil || !strings.Contains(err.Error(), `unknown lookup "nope"`) {
+		t.Errorf("CheckKinds: %v", err)
 	}
 }
 
@@ -347,7 +364,7 @@ func TestCacheTTLAndInvalidation(t *testing.T) {
 	s.now = func() time.Time { return now }
 	lookup := func() {
 		t.Helper()
-		if _, err := s.Lookup(context.Background(), execInput("web")); err != nil {
+		if _, err := s.Lookup(context.Background(), execInput("web"), execKinds); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -380,7 +397,7 @@ func TestCacheIsBounded(t *testing.T) {
 	d := newFakeDaemon(t)
 	s := newSource(t, d, Options{TTL: time.Hour, MaxEntries: 10})
 	for i := range 100 {
-		if _, err := s.Lookup(context.Background(), execInput("c"+strings.Repeat("x", i))); err != nil {
+		if _, err := s.Lookup(context.Background(), execInput("c"+strings.Repeat("x", i)), execKinds); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -417,7 +434,7 @@ func TestWatchInvalidatesOnEvents(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Watch did not connect")
 	}
-	if _, err := s.Lookup(ctx, execInput("web")); err != nil {
+	if _, err := s.Lookup(ctx, execInput("web"), execKinds); err != nil {
 		t.Fatal(err)
 	}
 	events <- `{"Type":"container","Action":"rename","Actor":{"ID":"1111"}}`
@@ -445,7 +462,7 @@ func TestNamespaceJoinsAreFollowed(t *testing.T) {
 	s := newSource(t, d, Options{})
 	ns := func(ref string) map[string]any {
 		t.Helper()
-		st, err := s.Lookup(context.Background(), execInput(ref))
+		st, err := s.Lookup(context.Background(), execInput(ref), execKinds)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -505,7 +522,7 @@ func TestVolumeThatDoesNotExistYet(t *testing.T) {
 	s := newSource(t, d, Options{Host: hostResolver(t), Timeout: 2 * time.Second})
 
 	start := time.Now()
-	got, err := s.Lookup(context.Background(), volumeInput("cache", "hostroot"))
+	got, err := s.Lookup(context.Background(), volumeInput("cache", "hostroot"), createKinds)
 	if err != nil {
 		t.Fatalf("lookup: %v", err)
 	}
@@ -533,11 +550,11 @@ func TestVolumeThatDoesNotExistYet(t *testing.T) {
 		t.Fatal(err)
 	}
 	s = newSource(t, d, Options{Host: hostResolver(t), Timeout: 300 * time.Millisecond})
-	if _, err := s.Lookup(context.Background(), volumeInput("cache")); !errors.Is(err, ErrUnavailable) {
+	if _, err := s.Lookup(context.Background(), volumeInput("cache"), createKinds); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("no metadata.db: err = %v, want ErrUnavailable from asking the daemon", err)
 	}
 	s = newSource(t, d, Options{Timeout: 300 * time.Millisecond})
-	if _, err := s.Lookup(context.Background(), volumeInput("cache")); !errors.Is(err, ErrUnavailable) {
+	if _, err := s.Lookup(context.Background(), volumeInput("cache"), createKinds); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("no resolver: err = %v, want ErrUnavailable from asking the daemon", err)
 	}
 }

@@ -198,8 +198,37 @@ exec_create(privileged) := {
 	},
 }
 
+# decide(inp) is the decision on a daemon where nothing the request names
+# exists and the guard (dood-guard:latest, ID guard_id) is the only
+# authorization plugin: inp gets the state the guard would look up there,
+# unless it brings its own. decide_stateless(inp) is the decision without
+# any state (dood-guard eval).
 decide(inp) := d if {
+	d := data.dood.decision with input as on_empty_daemon(inp)
+}
+
+decide_stateless(inp) := d if {
 	d := data.dood.decision with input as inp
+}
+
+guard_id := "4f2a9c0e7b1d3a5f6e8c0b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a2c4e6b8d0f2a"
+
+guard_chain := [{"name": "dood-guard:latest", "id": guard_id, "plugin": "dood-guard:latest"}]
+
+on_empty_daemon(inp) := inp if {
+	inp.state
+} else := object.union(inp, {"state": empty_state(inp)}) if {
+	count(needs(inp)) > 0
+} else := inp
+
+needs(inp) := ns if {
+	ns := {n | some g; some n in data.dood.rules[g].needs_state} with input as inp
+}
+
+empty_state(inp) := {
+	"containers": {n.ref: {"found": false, "path": n.path} | some n in needs(inp); n.kind == "container"},
+	"volumes": {n.ref: {"found": false, "path": n.path} | some n in needs(inp); n.kind == "volume"},
+	"authz_plugins": guard_chain,
 }
 
 ids(inp) := {v.id | some v in decide(inp).violations}
@@ -292,7 +321,7 @@ plugin_pull(remote, name, privileges) := with_body(
 
 # restricted(inp) evaluates under the restricted profile.
 decide_restricted(inp) := d if {
-	d := data.dood.decision with input as inp with data.guard.profile as "restricted"
+	d := data.dood.decision with input as on_empty_daemon(inp) with data.guard.profile as "restricted"
 }
 
 ids_restricted(inp) := {v.id | some v in decide_restricted(inp).violations}

@@ -3,6 +3,7 @@
 package dood.rules.plugins
 
 import data.dood.lib
+import data.dood.lookups
 
 # METADATA
 # title: Plugin with privileges
@@ -108,53 +109,94 @@ violation contains {"id": "DG-PLUGIN-003", "msg": msg, "path": ""} if {
 }
 
 # METADATA
-# title: Disabling, removing or replacing the guard
+# title: Disabling, removing or replacing an authorization plugin
 # description: >-
-#   Refuses enable, disable, remove, set, upgrade and push of a plugin named
-#   in guard.self_names (any tag, any spelling the daemon resolves to it),
-#   or of any plugin referred to by something that may be an ID or ID prefix
-#   (hexadecimal); and a plugin pull or create that would install a plugin
-#   under one of those names.
+#   Refuses enable, disable, remove, set, upgrade and push of any
+#   authorization plugin, whatever its name: the daemon's chain (GET /info
+#   Plugins.Authorization), every managed plugin implementing docker.authz
+#   (a reload can put one in the chain without /info showing it), and the
+#   guard's own legacy socket name; referred to by any spelling the daemon
+#   resolves to it, by its ID or by an ID prefix. Also refuses a plugin pull
+#   or create that would install a plugin under the name of one of them (a
+#   legacy plugin's included: dockerd prefers a managed plugin of that
+#   name). Plugins named in guard.self_names are protected the same way.
+#   When the plugins cannot be read, these requests are refused
+#   (DG-STATE-001).
 # custom:
 #   id: DG-PLUGIN-004
 #   endpoints: plugin enable, disable, remove, set, upgrade, push, pull, create
 #   why: >-
-#     dockerd does not protect its authorization plugin: a socket holder
-#     who disables, removes or upgrades it (or installs another plugin under
+#     dockerd does not protect its authorization plugins: a socket holder
+#     who disables, removes or upgrades one (or installs another plugin under
 #     its name for the next daemon restart) switches authorization off.
 #   allow_by: >-
-#     manage the guard from the host or as an identity in
+#     manage the authorization plugins from the host or as an identity in
 #     guard.exempt_users; listing DG-PLUGIN-004 in guard.disabled_rules lets
 #     every socket holder turn the guard off
 violation contains {"id": "DG-PLUGIN-004", "msg": msg, "path": ""} if {
-	input.endpoint in {"plugin.enable", "plugin.disable", "plugin.delete", "plugin.set", "plugin.upgrade", "plugin.push", "plugin.pull", "plugin.create"}
-	some name in targets
-	self_target(name)
-	msg := sprintf("plugin %q may be dood-guard itself: the authorization plugin cannot be disabled, removed, replaced or reconfigured through the API it guards", [name])
+	lookups.looked_up("authz_plugins")
+	some [name, why] in protected
+	msg := sprintf("plugin %q %s: an authorization plugin cannot be disabled, removed, replaced or reconfigured through the API it guards", [name, why])
 }
 
-targets contains input.params.name if {
+# The chain is read for every request this rule judges (lookups.rego).
+needs_state contains {"kind": "authz_plugins", "ref": "", "path": ""} if lookups.looked_up("authz_plugins")
+
+# targets are the plugin references the request acts on, with how the
+# daemon reads them: "ref" (a name, an ID or an ID prefix) or "name" (the
+# name a new plugin is installed under).
+targets contains [input.params.name, "ref"] if {
 	input.endpoint in {"plugin.enable", "plugin.disable", "plugin.delete", "plugin.set", "plugin.upgrade", "plugin.push"}
+	input.params.name != ""
 }
+
+targets contains [pull_name, "name"] if input.endpoint == "plugin.pull"
+
+targets contains [input.query.name, "name"] if input.endpoint == "plugin.create"
 
 # The name a pull installs under: "name", or else the remote reference.
-targets contains name if {
-	input.endpoint == "plugin.pull"
-	name := pull_name
-}
-
-targets contains input.query.name if input.endpoint == "plugin.create"
-
 pull_name := input.query.name if {
 	input.query.name != ""
 } else := object.get(input.query, "remote", "")
 
-self_repos := {lib.ref(lower(n)).name | some n in data.guard.self_names}
+# chain is the daemon's authorization plugins (plugin/state): the name as
+# configured, and for a managed plugin its ID and plugin name.
+chain := object.get(object.get(input, "state", {}), "authz_plugins", [])
 
-self_target(name) if lib.ref(lower(name)).name in self_repos
+# protected holds [target, why] for each target that designates a
+# protected plugin: one in the chain, or else one named in self_names.
+protected contains t if some t in chained
 
-# dockerd resolves a plugin reference that matches no name as an ID prefix.
-self_target(name) if lib.hex_id(lower(name))
+protected contains [name, "is named in guard.self_names"] if {
+	some [name, _] in targets
+	not chained_names[name]
+	some n in data.guard.self_names
+	same_name(name, n)
+}
+
+chained_names := {name | some [name, _] in chained}
+
+chained contains [name, sprintf("is the daemon's authorization plugin %q", [p.name])] if {
+	some [name, _] in targets
+	some p in chain
+	some n in [p.name, object.get(p, "plugin", "")]
+	n != ""
+	same_name(name, n)
+}
+
+# dockerd resolves a reference that names no plugin as a full ID or an ID
+# prefix (a prefix shared by several plugins fails, but only until the
+# others are gone).
+chained contains [name, sprintf("is an ID prefix of the daemon's authorization plugin %q", [p.name])] if {
+	some [name, "ref"] in targets
+	some p in chain
+	id := object.get(p, "id", "")
+	id != ""
+	startswith(id, lower(name))
+}
+
+# Names compared as the daemon normalises them (docker.io/library/, :latest).
+same_name(a, b) if lib.ref_string(lower(a)) == lib.ref_string(lower(b))
 
 # METADATA
 # title: Plugin management (restricted)

@@ -76,31 +76,78 @@ test_plugin_set_denied if {
 	fx.ids(plugin_set("vieux/sshfs")) == set() with data.guard.allowed_plugins as ["vieux/sshfs"]
 }
 
-# DG-PLUGIN-004: the guard itself.
+# DG-PLUGIN-004: the authorization plugins, whatever their names.
 
 test_guard_cannot_be_disabled if {
 	fx.decide(fx.plugin_request("plugin.disable", "dood-guard")).violations == [{
 		"id": "DG-PLUGIN-004",
-		"msg": "plugin \"dood-guard\" may be dood-guard itself: the authorization plugin cannot be disabled, removed, replaced or reconfigured through the API it guards",
+		"msg": "plugin \"dood-guard\" is the daemon's authorization plugin \"dood-guard:latest\": an authorization plugin cannot be disabled, removed, replaced or reconfigured through the API it guards",
 		"path": "",
 	}]
 }
 
 test_every_spelling_of_the_guard if {
 	every name in [
-		"dood-guard", "dood-guard:latest", "dood-guard:v2", "library/dood-guard", "docker.io/library/dood-guard:latest",
-		"index.docker.io/library/dood-guard", "DOOD-GUARD", "dood-guard@sha256:0123",
+		"dood-guard", "dood-guard:latest", "library/dood-guard", "docker.io/library/dood-guard:latest",
+		"index.docker.io/library/dood-guard", "DOOD-GUARD",
 	] {
-		every endpoint in ["plugin.enable", "plugin.disable", "plugin.delete", "plugin.upgrade", "plugin.push"] {
+		every endpoint in ["plugin.enable", "plugin.disable", "plugin.delete", "plugin.set", "plugin.upgrade", "plugin.push"] {
 			"DG-PLUGIN-004" in fx.ids(fx.plugin_request(endpoint, name))
 		}
 	}
 }
 
+# Another tag is another plugin: the daemon resolves it to that one.
+test_other_tags_are_other_plugins if {
+	fx.ids(fx.plugin_request("plugin.disable", "dood-guard:v2")) == set()
+}
+
 test_ids_and_id_prefixes_protected if {
-	every name in ["a1b2c3", "0", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"] {
+	every name in [fx.guard_id, "4f2a9c", "4"] {
 		fx.ids(fx.plugin_request("plugin.disable", name)) == {"DG-PLUGIN-004"}
 	}
+	every name in ["a1b2c3", "0", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"] {
+		fx.ids(fx.plugin_request("plugin.disable", name)) == set()
+	}
+}
+
+# Installed as registry/team/guard:1.0 (no --alias), the guard is known by
+# the chain the daemon reports, with no configuration.
+chain_state := {"containers": {}, "volumes": {}, "authz_plugins": [
+	{"name": "localhost:5000/team/guard:1.0", "id": "9c1f0e2d3b4a59687706f5e4d3c2b1a0918273645546372819a0b1c2d3e4f5a6", "plugin": "localhost:5000/team/guard:1.0"},
+	{"name": "legacy-authz", "id": "", "plugin": ""},
+]}
+
+on_chain(inp) := object.union(inp, {"state": chain_state})
+
+test_chain_protected_whatever_the_names if {
+	every endpoint in ["plugin.enable", "plugin.disable", "plugin.delete", "plugin.set", "plugin.upgrade", "plugin.push"] {
+		every name in ["localhost:5000/team/guard:1.0", "9c1f", "9c1f0e2d3b4a59687706f5e4d3c2b1a0918273645546372819a0b1c2d3e4f5a6"] {
+			"DG-PLUGIN-004" in fx.ids(on_chain(fx.plugin_request(endpoint, name)))
+		}
+	}
+	fx.violations(on_chain(fx.plugin_request("plugin.disable", "9c1f")), "DG-PLUGIN-004") == {[
+		"plugin \"9c1f\" is an ID prefix of the daemon's authorization plugin \"localhost:5000/team/guard:1.0\": an authorization plugin cannot be disabled, removed, replaced or reconfigured through the API it guards",
+		"",
+	]}
+
+	# the name a legacy plugin answers to cannot be taken by a managed one
+	fx.ids(on_chain(fx.plugin_pull("evil/x", "legacy-authz", []))) == {"DG-PLUGIN-004"}
+	"DG-PLUGIN-004" in fx.ids(on_chain(fx.request("POST", "plugin.create", "/plugins/create", {}, {"name": "legacy-authz:latest"})))
+
+	# the plugins outside the chain are managed as before; dood-guard is
+	# still a reserved name (self_names)
+	fx.ids(on_chain(fx.plugin_request("plugin.disable", "4f2a"))) == set()
+	fx.ids(on_chain(fx.plugin_request("plugin.disable", "localhost:5000/team/guard:2.0"))) == set()
+	fx.ids(on_chain(fx.plugin_request("plugin.disable", "dood-guard"))) == {"DG-PLUGIN-004"}
+}
+
+# Without the chain, plugin management is refused: DG-STATE-001 (cannot be
+# disabled).
+test_no_chain_refuses if {
+	{v.id | some v in fx.decide_stateless(fx.plugin_request("plugin.disable", "vieux/sshfs")).violations} == {"DG-STATE-001"} with data.guard.disabled_rules as ["DG-STATE-001"]
+	fx.ids(object.union(fx.plugin_request("plugin.disable", "vieux/sshfs"), {"state": {"containers": {}, "volumes": {}}})) == {"DG-STATE-001"}
+	fx.ids(fx.plugin_request("plugin.disable", "vieux/sshfs")) == set()
 }
 
 test_guard_settings_refused_by_both if {
@@ -118,7 +165,7 @@ test_guard_name_cannot_be_taken if {
 test_self_names_are_data if {
 	inp := fx.plugin_request("plugin.disable", "sec/authz:1.0")
 	fx.ids(inp) == set()
-	fx.ids(inp) == {"DG-PLUGIN-004"} with data.guard.self_names as ["registry.corp/sec/authz", "sec/authz"]
+	fx.ids(inp) == {"DG-PLUGIN-004"} with data.guard.self_names as ["registry.corp/sec/authz", "sec/authz:1.0"]
 }
 
 test_enable_needs_an_allowed_plugin if {

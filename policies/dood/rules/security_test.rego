@@ -68,11 +68,11 @@ test_seccomp_restrictive_profile_allowed if {
 test_seccomp_vetted_profile_allowed if {
 	weak := custom({"allows_refused_syscalls": ["keyctl"]})
 	fx.ids(weak) == {"DG-SEC-001"}
-	d := data.dood.decision with input as weak with data.guard.allowed_seccomp_profiles as [zero]
+	d := fx.decide(weak) with data.guard.allowed_seccomp_profiles as [zero]
 	d.allow
 
 	# the allow-list never covers seccomp=unconfined
-	u := data.dood.decision with input as fx.security_opts(["seccomp=unconfined"]) with data.guard.allowed_seccomp_profiles as [zero]
+	u := fx.decide(fx.security_opts(["seccomp=unconfined"])) with data.guard.allowed_seccomp_profiles as [zero]
 	not u.allow
 }
 

@@ -5,7 +5,60 @@
 # through it gives what creating it would have given.
 package dood.rules.state
 
+import data.dood.lookups
 import data.dood.rules.mounts
+
+# The objects these rules judge, declared for lookups.rego: each one the
+# guard did not report refuses the request (DG-STATE-001).
+needs_state contains {"kind": "container", "ref": ref, "path": p} if {
+	some [ref, p] in named_containers
+}
+
+needs_state contains {"kind": "volume", "ref": name, "path": p} if {
+	some [name, p] in named_volumes
+}
+
+# The volumes an existing container mounts decide whether it is dangerous.
+needs_state contains {"kind": "volume", "ref": m.name, "path": p} if {
+	some [ref, p] in named_containers
+	c := existing(ref)
+	some m in c.mounts
+	m.type == "volume"
+	m.name != ""
+}
+
+# named_containers are the containers the request names, as [ref, path].
+named_containers contains [ref, f.path] if {
+	lookups.looked_up("create")
+	some f in input.facts.volumes_from
+	ref := split(f.value, ":")[0]
+	ref != ""
+}
+
+named_containers contains [ref, ns.path] if {
+	lookups.looked_up("create")
+	some kind in ["pid", "network", "ipc"]
+	ns := input.facts.namespaces[kind]
+	startswith(ns.mode, "container:")
+	ref := substring(ns.mode, count("container:"), -1)
+	ref != ""
+}
+
+named_containers contains reach_in_ref
+
+named_containers contains [input.params.name, "params.name"] if {
+	judged_start
+	lookups.looked_up("container:params.name")
+	input.params.name != ""
+}
+
+# named_volumes are the named volumes a create mounts, as [name, path].
+named_volumes contains [m.source, m.path] if {
+	lookups.looked_up("create")
+	some m in input.facts.mounts
+	m.type == "volume"
+	m.source != ""
+}
 
 # hazards(c) says why an existing container is dangerous to reach into,
 # join, take volumes from or start; empty when it is not. There is one
@@ -106,11 +159,10 @@ reasons(c) := concat("; ", hazards(c))
 #     remove the volume, use a volume without host options, connect as a TLS
 #     identity listed in guard.exempt_users, or list DG-STATE-002 in
 #     guard.disabled_rules
-violation contains {"id": "DG-STATE-002", "msg": msg, "path": m.path} if {
-	some m in input.facts.mounts
-	m.type == "volume"
-	reason := host_volume(m.source)
-	msg := sprintf("existing volume %s is a host mount and is not allowed: %s", [m.source, reason])
+violation contains {"id": "DG-STATE-002", "msg": msg, "path": p} if {
+	some [name, p] in named_volumes
+	reason := host_volume(name)
+	msg := sprintf("existing volume %s is a host mount and is not allowed: %s", [name, reason])
 }
 
 # METADATA
@@ -131,6 +183,7 @@ violation contains {"id": "DG-STATE-002", "msg": msg, "path": m.path} if {
 #     take volumes from a harmless container, connect as a TLS identity listed
 #     in guard.exempt_users, or list DG-STATE-003 in guard.disabled_rules
 violation contains {"id": "DG-STATE-003", "msg": msg, "path": f.path} if {
+	lookups.looked_up("create")
 	some f in input.facts.volumes_from
 	ref := split(f.value, ":")[0]
 	c := existing(ref)
@@ -155,6 +208,7 @@ violation contains {"id": "DG-STATE-003", "msg": msg, "path": f.path} if {
 #     join a harmless container, connect as a TLS identity listed in
 #     guard.exempt_users, or list DG-STATE-004 in guard.disabled_rules
 violation contains {"id": "DG-STATE-004", "msg": msg, "path": ns.path} if {
+	lookups.looked_up("create")
 	some kind in ["pid", "network", "ipc"]
 	ns := input.facts.namespaces[kind]
 	startswith(ns.mode, "container:")
@@ -179,10 +233,13 @@ reach_in := {
 
 # reach_in_ref is the container reference the request acts on, and where.
 reach_in_ref := [input.params.name, "params.name"] if {
-	input.endpoint != "container.commit"
 	reach_in[input.endpoint]
+	input.params.name != ""
+	lookups.looked_up("container:params.name")
 } else := [input.query.container, "query.container"] if {
-	input.endpoint == "container.commit"
+	reach_in[input.endpoint]
+	input.query.container != ""
+	lookups.looked_up("container:query.container")
 }
 
 # The documented label: an admin who creates a dangerous container on
@@ -266,6 +323,7 @@ judged_start if {
 #     DG-STATE-006 in guard.disabled_rules
 violation contains {"id": "DG-STATE-006", "msg": msg, "path": "params.name"} if {
 	judged_start
+	lookups.looked_up("container:params.name")
 	c := existing(input.params.name)
 	count(hazards(c)) > 0
 	msg := sprintf("%s container %s is not allowed: %s", [starts[input.endpoint], c.name, reasons(c)])

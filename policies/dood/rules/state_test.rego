@@ -194,7 +194,9 @@ test_existing_host_volume if {
 	ids(named_volume("cache")) == set()
 	ids(named_volume("nfs")) == set()
 	ids(named_volume("gone")) == set()
-	ids(named_volume("unknown")) == set()
+
+	# a volume the guard did not report is a refusal, not a pass
+	ids(named_volume("unknown")) == {"DG-STATE-001"}
 
 	# another driver's options mean what that driver makes of them
 	ids(named_volume("plugin")) == set()
