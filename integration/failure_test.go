@@ -27,7 +27,7 @@ type authzAnswer struct {
 func authzReq(method, uri string, headers map[string]string, body []byte) []byte {
 	req := map[string]any{
 		"User": "", "UserAuthNMethod": "",
-		"RequestMethod": method, "RequestUri": uri,
+		"RequestMethod": method, "RequestUri": strings.ReplaceAll(uri, apiToken, api),
 		"RequestHeaders": headers,
 	}
 	if body != nil {
