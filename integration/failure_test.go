@@ -30,7 +30,7 @@ func authzReq(method, uri string, headers map[string]string, body []byte) []byte
 	uri = strings.ReplaceAll(uri, apiToken, api)
 	req := map[string]any{
 		"User": "", "UserAuthNMethod": "",
-		"RequestMethod": method, "RequestUri": uri,
+		"RequestMethod": method, "RequestUri": strings.ReplaceAll(uri, apiToken, api),
 		"RequestHeaders": headers,
 	}
 	if body != nil {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -234,12 +235,24 @@ func (h *harness) setup() error {
 // killed (a go test -timeout panic skips TestMain's teardown; the children
 // die with it through their parent-death signal, but the plugin socket, the
 // temporary directory and the containers' cgroups stay).
+//
+// A run whose PID is not alive here may still be running where PIDs read
+// differently (another PID namespace sharing /tmp and /run): what it serves
+// is the proof of life, so a socket that still accepts connections is never
+// taken for stale.
 func sweepStale(root string) {
 	alive := func(pid int) bool { return pid > 0 && syscall.Kill(pid, 0) == nil }
+	listening := func(sock string) bool {
+		c, err := net.DialTimeout("unix", sock, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	}
 	socks, _ := filepath.Glob("/run/docker/plugins/dood-guard-it-*.sock")
 	for _, s := range socks {
 		pid, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(filepath.Base(s), "dood-guard-it-"), ".sock"))
-		if err == nil && !alive(pid) {
+		if err == nil && !alive(pid) && !listening(s) {
 			fmt.Fprintf(os.Stderr, "integration: removing stale plugin socket %s\n", s)
 			_ = os.Remove(s)
 		}
@@ -248,8 +261,8 @@ func sweepStale(root string) {
 	for _, d := range dirs {
 		b, err := os.ReadFile(filepath.Join(d, "harness.pid"))
 		pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-		if err != nil || alive(pid) {
-			continue // not ours, or still running
+		if err != nil || alive(pid) || listening(filepath.Join(d, "dockerd", "docker.sock")) {
+			continue // not ours, or still running (its daemon dies with it)
 		}
 		fmt.Fprintf(os.Stderr, "integration: cleaning up after an earlier run that died: %s\n", d)
 		if _, err := os.Stat(filepath.Join(d, "dockerd", ".dood-guard-dockerd")); err == nil {
@@ -445,6 +458,7 @@ func (h *harness) readDaemonVersion() error {
 	}
 	h.daemon = v
 	api = apiAt(v.APIVersion)
+	createPath = api + "/containers/create"
 	fmt.Fprintf(os.Stderr, "integration: dockerd %s, API %s (minimum %s); requests use %s\n", v.Version, v.APIVersion, v.MinAPIVersion, api)
 	return nil
 }

@@ -71,7 +71,8 @@ type runningGuard struct {
 
 // startGuard builds the guard and what keeps it current until ctx ends:
 // its metrics, its decision log, the daemon's state followed from its
-// events (with the start-up audit once the daemon answers), and the policy
+// events (its API versions learned at each connection, the start-up audit
+// once it first answers), and the policy
 // reloaded on SIGHUP and, with --watch, when its files change. Close the
 // result at shutdown.
 func startGuard(ctx context.Context, s guardSetup, log *logrus.Logger) (*runningGuard, error) {

@@ -26,10 +26,11 @@ const memoSize = 4096
 
 // loaded is a policy with its enforcement (the guard's mode and its data's
 // per-rule modes), the API versions requests are read under, and the
-// outcomes remembered for all three: swapping any of them drops the
-// outcomes in the same step (an unprefixed request's version is not in its
-// bytes). A remembered outcome has the enforcement applied; since the
-// enforcement is fixed for the load, giving it again is still exact.
+// outcomes remembered for all three: swapping any of them drops those in the
+// same step. A remembered outcome has the enforcement applied; since the
+// enforcement is fixed for the load, giving it again is still exact. An
+// unprefixed request's version is not in its bytes: a new daemon version
+// is a new load.
 type loaded struct {
 	engine   *engine.Engine
 	enf      enforce.Policy

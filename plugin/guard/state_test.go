@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/docker/go-plugins-helpers/authorization"
@@ -23,11 +24,13 @@ func emptyDaemon() *fakeState {
 	return &fakeState{chain: []any{map[string]any{"name": "dood-guard:latest", "id": testGuardID, "plugin": "dood-guard:latest"}}}
 }
 
-// fakeState answers lookups from a table, as plugin/state would.
+// fakeState answers lookups from a table, as plugin/state would. Safe for
+// concurrent use, as the guard calls it (TestConcurrentDecisionsWhilePoliciesSwap).
 type fakeState struct {
 	containers map[string]map[string]any
 	chain      []any // input.state.authz_plugins
 	err        error
+	mu         sync.Mutex // guards lookups and observed
 	lookups    int
 	observed   []string
 }
@@ -37,7 +40,9 @@ func (f *fakeState) Lookup(_ context.Context, input map[string]any, kinds []stri
 	if err != nil || len(refs) == 0 {
 		return nil, err
 	}
+	f.mu.Lock()
 	f.lookups++
+	f.mu.Unlock()
 	if f.err != nil {
 		return nil, f.err
 	}
@@ -61,7 +66,11 @@ func (f *fakeState) Lookup(_ context.Context, input map[string]any, kinds []stri
 	return out, nil
 }
 
-func (f *fakeState) Observe(method, uri string) { f.observed = append(f.observed, method+" "+uri) }
+func (f *fakeState) Observe(method, uri string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.observed = append(f.observed, method+" "+uri)
+}
 
 // stateContainer is a container as plugin/state renders it: what it is,
 // and the body and facts a create of it would have (normalize.Existing).
