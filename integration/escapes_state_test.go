@@ -23,18 +23,32 @@ import (
 // withGuardConfig runs the rest of the test under another profile and
 // policy data: the legacy plugin is restarted with --profile/--data, the
 // managed one reinstalled with DG_PROFILE/DG_DATA_FILE (the data file
-// written into its /etc/dood-guard).
+// written on the host, which the plugin sees under /host).
 func withGuardConfig(t *testing.T, profile, dataYAML string) {
 	t.Helper()
 	if h.mode == modeManaged {
 		name := "data-" + strings.NewReplacer("/", "-").Replace(t.Name()) + ".yaml"
-		if err := os.WriteFile(filepath.Join(h.managed.policyDir, name), []byte(dataYAML), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		withGuardSettings(t, "DG_PROFILE="+profile, "DG_DATA_FILE=/etc/dood-guard/"+name)
+		withGuardSettings(t, "DG_PROFILE="+profile, "DG_DATA_FILE="+managedHostFile(t, name, dataYAML))
 		return
 	}
 	restartPlugin(t, "--profile", profile, "--data", writeData(t, dataYAML))
+}
+
+// managedHostFile writes a file for the managed plugin on the host, outside
+// its config directory (which it reads and watches by itself), removed when
+// the test ends, and returns the path the plugin sees it at.
+func managedHostFile(t *testing.T, name, content string) string {
+	t.Helper()
+	dir := filepath.Join(h.tmp, "managed-files")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(p) })
+	return "/host" + p
 }
 
 // expectRule checks that resp is the guard's 403 naming rule.

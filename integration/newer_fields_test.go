@@ -5,8 +5,6 @@ package integration
 import (
 	"encoding/json"
 	netpkg "net"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -274,12 +272,7 @@ func TestNewerFieldsAnnotationAllowList(t *testing.T) {
 	requireImage(t)
 	const data = "guard:\n  allowed_annotations: [com.example.team, \"com.example.ci/*\"]\n"
 	if h.mode == modeManaged {
-		p := filepath.Join(h.managed.policyDir, "annotations-data.yaml")
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { os.Remove(p) })
-		withGuardSettings(t, "DG_DATA_FILE=/etc/dood-guard/annotations-data.yaml")
+		withGuardSettings(t, "DG_DATA_FILE="+managedHostFile(t, "annotations-data.yaml", data))
 	} else {
 		restartPlugin(t, "--data", writeData(t, data))
 	}

@@ -87,9 +87,10 @@ func TestRulesThatWouldDoNothing(t *testing.T) {
 		return
 	}
 
-	// Managed: the team's directory under the host policy directory.
+	// Managed: the team's directory on the host, which the plugin sees
+	// under /host (outside its config directory, which it reads by itself).
 	t.Cleanup(func() { restoreGuard(t) })
-	dir := filepath.Join(h.managed.policyDir, "rules")
+	dir := filepath.Join(h.tmp, "team-rules")
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	writeRule(t, dir, "frozen.rego", teamRule)
 	t.Cleanup(func() {
@@ -97,7 +98,7 @@ func TestRulesThatWouldDoNothing(t *testing.T) {
 			t.Errorf("restoring the suite's guard: %v\n%s", err, out)
 		}
 	})
-	if out, err := h.installGuard("--force", "--set", "DG_RULES_DIR=/etc/dood-guard/rules"); err != nil {
+	if out, err := h.installGuard("--force", "--set", "DG_RULES_DIR=/host"+dir); err != nil {
 		t.Fatalf("install.sh --force --set DG_RULES_DIR=...: %v\n%s", err, out)
 	}
 	expectTeamRule(t)
@@ -108,7 +109,7 @@ func TestRulesThatWouldDoNothing(t *testing.T) {
 	if err := syscall.Kill(pluginPID(), syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	if !waitPluginLog(t, from, "/etc/dood-guard/rules/jobs.rego: package dood.rules.frozen.jobs is never evaluated", 10*time.Second) {
+	if !waitPluginLog(t, from, "/host"+dir+"/jobs.rego: package dood.rules.frozen.jobs is never evaluated", 10*time.Second) {
 		t.Errorf("no refusal naming the file in the plugin's log after SIGHUP:\n%s", tail(h.pluginLog, 10))
 	}
 	expectTeamRule(t)
