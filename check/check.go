@@ -18,6 +18,7 @@ import (
 
 	"github.com/docker/go-plugins-helpers/authorization"
 	"github.com/dood-guard/dood-guard/plugin/guard"
+	"github.com/dood-guard/dood-guard/plugin/input"
 	"github.com/dood-guard/dood-guard/plugin/state"
 	"github.com/dood-guard/dood-guard/plugin/verdict"
 	"github.com/dood-guard/dood-guard/policies/catalogue"
@@ -178,8 +179,8 @@ type stateSource struct {
 
 func (s *stateSource) reset(known map[string]map[string]any) { s.known, s.needed = known, nil }
 
-func (s *stateSource) Lookup(_ context.Context, input map[string]any, kinds []string) (map[string]any, error) {
-	refs, err := state.Refs(input, kinds)
+func (s *stateSource) Lookup(_ context.Context, doc *input.Document, kinds []string) (map[string]any, error) {
+	refs, err := state.Refs(doc, kinds)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/dood-guard/dood-guard/plugin/engine"
 	"github.com/dood-guard/dood-guard/plugin/guard"
 	"github.com/dood-guard/dood-guard/plugin/hostpath"
+	"github.com/dood-guard/dood-guard/plugin/input"
 	"github.com/dood-guard/dood-guard/plugin/normalize"
 	"github.com/dood-guard/dood-guard/plugin/policy"
 	"github.com/dood-guard/dood-guard/plugin/state"
@@ -79,8 +80,8 @@ type emptyDaemon struct{}
 
 const guardID = "4f2a9c0e7b1d3a5f6e8c0b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a2c4e6b8d0f2a"
 
-func (emptyDaemon) Lookup(_ context.Context, input map[string]any, kinds []string) (map[string]any, error) {
-	refs, err := state.Refs(input, kinds)
+func (emptyDaemon) Lookup(_ context.Context, doc *input.Document, kinds []string) (map[string]any, error) {
+	refs, err := state.Refs(doc, kinds)
 	if err != nil || len(refs) == 0 {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package guard
 import (
 	"context"
 	"errors"
+	"github.com/dood-guard/dood-guard/plugin/input"
 	"strings"
 	"testing"
 
@@ -32,8 +33,8 @@ type fakeState struct {
 	observed   []string
 }
 
-func (f *fakeState) Lookup(_ context.Context, input map[string]any, kinds []string) (map[string]any, error) {
-	refs, err := state.Refs(input, kinds)
+func (f *fakeState) Lookup(_ context.Context, doc *input.Document, kinds []string) (map[string]any, error) {
+	refs, err := state.Refs(doc, kinds)
 	if err != nil || len(refs) == 0 {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package normalize
 import (
 	"fmt"
 
+	"github.com/dood-guard/dood-guard/plugin/input"
 	"github.com/moby/moby/api/types/container"
 )
 
@@ -16,7 +17,7 @@ import (
 // Inspect shows the effective cgroup namespace mode: on cgroup v1 hosts
 // "host" is what every create that names no mode gets, so it is read as not
 // given, as `dood-guard audit` reads it.
-func Existing(cfg *container.Config, hc *container.HostConfig, opts Options) (body map[string]any, facts map[string]any, err error) {
+func Existing(cfg *container.Config, hc *container.HostConfig, opts Options) (body map[string]any, facts *input.Facts, err error) {
 	if cfg == nil {
 		cfg = &container.Config{}
 	}
@@ -49,6 +50,6 @@ func Existing(cfg *container.Config, hc *container.HostConfig, opts Options) (bo
 // RecordedBind is the fact of a bind mount an existing container has
 // without a HostConfig entry of its own (taken with VolumesFrom): its
 // recorded source, resolved on the host now like any bind source.
-func RecordedBind(source, target string, readOnly bool, p string, opts Options) map[string]any {
+func RecordedBind(source, target string, readOnly bool, p string, opts Options) input.Mount {
 	return bindFact(cleanSource(source), target, readOnly, false, p, opts.Resolve)
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/dood-guard/dood-guard/plugin/decode"
+	"github.com/dood-guard/dood-guard/plugin/input"
 	"github.com/dood-guard/dood-guard/plugin/route"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
@@ -17,7 +18,7 @@ import (
 // containerFacts derives what the daemon will do with a HostConfig. A nil
 // HostConfig (a create body without one) still yields facts, so that rules
 // can rely on their presence.
-func containerFacts(hc *container.HostConfig, apiVersion string, opts Options) (map[string]any, error) {
+func containerFacts(hc *container.HostConfig, apiVersion string, opts Options) (*input.Facts, error) {
 	if hc == nil {
 		hc = &container.HostConfig{NetworkMode: "default"}
 	}
@@ -27,37 +28,37 @@ func containerFacts(hc *container.HostConfig, apiVersion string, opts Options) (
 	}
 	add, drop := capabilities(hc.CapAdd, "HostConfig.CapAdd"), capabilities(hc.CapDrop, "HostConfig.CapDrop")
 	secOpts := securityOptions(hc.SecurityOpt)
-	return map[string]any{
-		"privileged":          fact(hc.Privileged, "HostConfig.Privileged"),
-		"mounts":              mounts,
-		"volumes_from":        indexed(hc.VolumesFrom, "HostConfig.VolumesFrom"),
-		"capabilities":        map[string]any{"add": add, "drop": drop},
-		"seccomp":             seccompFact(secOpts, add, drop),
-		"namespaces":          namespaces(hc, apiVersion, opts),
-		"devices":             devices(hc.Devices),
-		"device_cgroup_rules": indexed(hc.DeviceCgroupRules, "HostConfig.DeviceCgroupRules"),
-		"device_requests":     deviceRequests(hc.DeviceRequests),
-		"security_options":    secOpts,
-		"runtime":             fact(hc.Runtime, "HostConfig.Runtime"),
-		"cgroup_parent":       fact(hc.CgroupParent, "HostConfig.CgroupParent"),
-		"masked_paths":        pathList(hc.MaskedPaths, "HostConfig.MaskedPaths"),
-		"readonly_paths":      pathList(hc.ReadonlyPaths, "HostConfig.ReadonlyPaths"),
-		"restart_policy":      fact(string(hc.RestartPolicy.Name), "HostConfig.RestartPolicy.Name"),
+	return &input.Facts{
+		Privileged:        &input.BoolFact{Value: hc.Privileged, Path: "HostConfig.Privileged"},
+		Mounts:            mounts,
+		VolumesFrom:       indexed(hc.VolumesFrom, "HostConfig.VolumesFrom"),
+		Capabilities:      &input.Capabilities{Add: add, Drop: drop},
+		Seccomp:           seccompFact(secOpts, add, drop),
+		Namespaces:        namespaces(hc, apiVersion, opts),
+		Devices:           devices(hc.Devices),
+		DeviceCgroupRules: indexed(hc.DeviceCgroupRules, "HostConfig.DeviceCgroupRules"),
+		DeviceRequests:    deviceRequests(hc.DeviceRequests),
+		SecurityOptions:   secOpts,
+		Runtime:           fact(hc.Runtime, "HostConfig.Runtime"),
+		CgroupParent:      fact(hc.CgroupParent, "HostConfig.CgroupParent"),
+		MaskedPaths:       pathList(hc.MaskedPaths, "HostConfig.MaskedPaths"),
+		ReadonlyPaths:     pathList(hc.ReadonlyPaths, "HostConfig.ReadonlyPaths"),
+		RestartPolicy:     fact(string(hc.RestartPolicy.Name), "HostConfig.RestartPolicy.Name"),
 	}, nil
 }
 
 // endpointFacts derives facts for the endpoints other than container
 // create/start that a policy judges.
-func endpointFacts(endpoint string, body any, opts Options) (map[string]any, error) {
+func endpointFacts(endpoint string, body any, opts Options) (*input.Facts, error) {
 	switch b := body.(type) {
 	case *container.ExecCreateRequest:
-		return map[string]any{
-			"privileged":  fact(b.Privileged, "Privileged"),
-			"user":        userFact(b.User, "User"),
-			"working_dir": fact(b.WorkingDir, "WorkingDir"),
+		return &input.Facts{
+			Privileged: &input.BoolFact{Value: b.Privileged, Path: "Privileged"},
+			User:       userFact(b.User, "User"),
+			WorkingDir: fact(b.WorkingDir, "WorkingDir"),
 		}, nil
 	case *volume.CreateRequest:
-		return map[string]any{"mounts": []any{mountFact(string(mount.TypeVolume), b.Name, "", false, volumeDriver(b.Driver), b.DriverOpts, "DriverOpts")}}, nil
+		return &input.Facts{Mounts: []input.Mount{mountFact(string(mount.TypeVolume), b.Name, "", false, volumeDriver(b.Driver), b.DriverOpts, "DriverOpts")}}, nil
 	case *decode.ServiceSpec:
 		return serviceFacts(b, opts.Resolve), nil
 	case *network.ConnectRequest:
@@ -75,9 +76,9 @@ func endpointFacts(endpoint string, body any, opts Options) (map[string]any, err
 // socket holder's) run: the daemon follows a symlink in a source when it
 // mounts it. On other nodes a source may resolve elsewhere; the source as
 // written is judged as well.
-func serviceFacts(s *decode.ServiceSpec, resolve resolver) map[string]any {
+func serviceFacts(s *decode.ServiceSpec, resolve resolver) *input.Facts {
 	const cs = "TaskTemplate.ContainerSpec"
-	mounts, add, drop, secOpts := []any{}, []any{}, []any{}, []any{}
+	mounts, add, drop, secOpts := []input.Mount{}, []input.StringFact{}, []input.StringFact{}, []input.SecurityOption{}
 	var image, user, dir string
 	if c := s.TaskTemplate.ContainerSpec; c != nil {
 		for i, m := range c.Mounts {
@@ -90,35 +91,34 @@ func serviceFacts(s *decode.ServiceSpec, resolve resolver) map[string]any {
 	}
 	// The daemon attaches TaskTemplate.Networks, or the top-level Networks
 	// when there are none; both are listed.
-	networks := []any{}
+	networks := []input.Network{}
 	for i, n := range s.TaskTemplate.Networks {
-		networks = append(networks, map[string]any{"target": n.Target, "path": fmt.Sprintf("TaskTemplate.Networks[%d].Target", i)})
+		networks = append(networks, input.Network{Target: n.Target, Path: fmt.Sprintf("TaskTemplate.Networks[%d].Target", i)})
 	}
 	for i, n := range s.Networks {
-		networks = append(networks, map[string]any{"target": n.Target, "path": fmt.Sprintf("Networks[%d].Target", i)})
+		networks = append(networks, input.Network{Target: n.Target, Path: fmt.Sprintf("Networks[%d].Target", i)})
 	}
-	facts := map[string]any{
-		"mounts":           mounts,
-		"capabilities":     map[string]any{"add": add, "drop": drop},
-		"security_options": secOpts,
-		"seccomp":          seccompFact(secOpts, add, drop),
-		"networks":         networks,
-		"image":            fact(image, cs+".Image"),
-		"user":             userFact(user, cs+".User"),
-		"working_dir":      fact(dir, cs+".Dir"),
+	facts := &input.Facts{
+		Mounts:          mounts,
+		Capabilities:    &input.Capabilities{Add: add, Drop: drop},
+		SecurityOptions: secOpts,
+		Seccomp:         seccompFact(secOpts, add, drop),
+		Networks:        networks,
+		Image:           fact(image, cs+".Image"),
+		User:            userFact(user, cs+".User"),
+		WorkingDir:      fact(dir, cs+".Dir"),
 	}
 	if ps := s.TaskTemplate.PluginSpec; ps != nil || s.TaskTemplate.Runtime == swarm.RuntimePlugin {
-		plugin := map[string]any{"name": "", "remote": "", "privileges": []any{}, "path": "TaskTemplate.PluginSpec"}
+		plugin := &input.Plugin{Privileges: []input.Privilege{}, Path: "TaskTemplate.PluginSpec"}
 		if ps != nil {
-			privs := make([]any, 0, len(ps.Privileges))
 			for _, p := range ps.Privileges {
 				if p != nil {
-					privs = append(privs, privilege(p.Name, p.Value))
+					plugin.Privileges = append(plugin.Privileges, input.Privilege{Name: p.Name, Value: nonNil(p.Value)})
 				}
 			}
-			plugin["name"], plugin["remote"], plugin["privileges"] = ps.Name, ps.Remote, privs
+			plugin.Name, plugin.Remote = ps.Name, ps.Remote
 		}
-		facts["plugin"] = plugin
+		facts.Plugin = plugin
 	}
 	return facts
 }
@@ -126,13 +126,13 @@ func serviceFacts(s *decode.ServiceSpec, resolve resolver) map[string]any {
 // privilegeOptions renders a service's Privileges as the SecurityOpt
 // entries the swarm executor gives the task's container, each with the path
 // of the field it comes from.
-func privilegeOptions(p *swarm.Privileges, base string) []any {
-	out := []any{}
+func privilegeOptions(p *swarm.Privileges, base string) []input.SecurityOption {
+	out := []input.SecurityOption{}
 	if p == nil {
 		return out
 	}
 	opt := func(k, v, path string) {
-		out = append(out, map[string]any{"key": k, "value": v, "raw": k + "=" + v, "path": path})
+		out = append(out, input.SecurityOption{Key: k, Value: v, Raw: k + "=" + v, Path: path})
 	}
 	// The executor writes a credential spec first (Windows only: a Linux
 	// daemon refuses the option, and the task fails).
@@ -173,75 +173,69 @@ func privilegeOptions(p *swarm.Privileges, base string) []any {
 	return out
 }
 
-// privilege is one plugin privilege as a client accepts it.
-func privilege(name string, value []string) map[string]any {
-	v := make([]any, 0, len(value))
-	for _, s := range value {
-		v = append(v, s)
+// nonNil is a list as the policy sees it: empty, never null.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
 	}
-	return map[string]any{"name": name, "value": v}
+	return s
 }
 
-func fact(v any, p string) map[string]any { return map[string]any{"value": v, "path": p} }
+func fact(v, p string) *input.StringFact { return &input.StringFact{Value: v, Path: p} }
 
-func indexed(vs []string, p string) []any {
-	out := make([]any, 0, len(vs))
+func indexed(vs []string, p string) []input.StringFact {
+	out := make([]input.StringFact, 0, len(vs))
 	for i, v := range vs {
-		out = append(out, fact(v, fmt.Sprintf("%s[%d]", p, i)))
+		out = append(out, input.StringFact{Value: v, Path: fmt.Sprintf("%s[%d]", p, i)})
 	}
 	return out
 }
 
 // pathList keeps the distinction the daemon makes: null means the default
 // list, an empty list means nothing masked.
-func pathList(vs []string, p string) map[string]any {
-	list := make([]any, 0, len(vs))
-	for _, v := range vs {
-		list = append(list, v)
-	}
-	return map[string]any{"set": vs != nil, "value": list, "path": p}
+func pathList(vs []string, p string) *input.PathList {
+	return &input.PathList{Set: vs != nil, Value: nonNil(vs), Path: p}
 }
 
 // capabilities normalises names as the daemon does before use: upper-cased
 // (strings.ToUpper, so Unicode letters that upper-case to ASCII count), and
 // CAP_-prefixed, except the keyword ALL.
-func capabilities(caps []string, p string) []any {
-	out := make([]any, 0, len(caps))
+func capabilities(caps []string, p string) []input.StringFact {
+	out := make([]input.StringFact, 0, len(caps))
 	for i, c := range caps {
 		c = strings.ToUpper(c)
 		if c != "ALL" && !strings.HasPrefix(c, "CAP_") {
 			c = "CAP_" + c
 		}
-		out = append(out, fact(c, fmt.Sprintf("%s[%d]", p, i)))
+		out = append(out, input.StringFact{Value: c, Path: fmt.Sprintf("%s[%d]", p, i)})
 	}
 	return out
 }
 
-func namespaces(hc *container.HostConfig, apiVersion string, opts Options) map[string]any {
+func namespaces(hc *container.HostConfig, apiVersion string, opts Options) *input.Namespaces {
 	cgroup := string(hc.CgroupnsMode)
 	// Old clients get the host cgroup namespace by default on cgroup v1 hosts.
 	if cgroup == "" && opts.CgroupV1 && apiVersion != "" && route.CompareVersions(apiVersion, "1.41") < 0 {
 		cgroup = "host"
 	}
-	ns := func(mode, p string) map[string]any { return map[string]any{"mode": mode, "path": p} }
-	return map[string]any{
-		"pid":     ns(string(hc.PidMode), "HostConfig.PidMode"),
-		"network": ns(string(hc.NetworkMode), "HostConfig.NetworkMode"),
-		"ipc":     ns(string(hc.IpcMode), "HostConfig.IpcMode"),
-		"uts":     ns(string(hc.UTSMode), "HostConfig.UTSMode"),
-		"user":    ns(string(hc.UsernsMode), "HostConfig.UsernsMode"),
-		"cgroup":  ns(cgroup, "HostConfig.CgroupnsMode"),
+	return &input.Namespaces{
+		Pid:     input.Namespace{Mode: string(hc.PidMode), Path: "HostConfig.PidMode"},
+		Network: input.Namespace{Mode: string(hc.NetworkMode), Path: "HostConfig.NetworkMode"},
+		Ipc:     input.Namespace{Mode: string(hc.IpcMode), Path: "HostConfig.IpcMode"},
+		Uts:     input.Namespace{Mode: string(hc.UTSMode), Path: "HostConfig.UTSMode"},
+		User:    input.Namespace{Mode: string(hc.UsernsMode), Path: "HostConfig.UsernsMode"},
+		Cgroup:  input.Namespace{Mode: cgroup, Path: "HostConfig.CgroupnsMode"},
 	}
 }
 
-func devices(ds []container.DeviceMapping) []any {
-	out := make([]any, 0, len(ds))
+func devices(ds []container.DeviceMapping) []input.Device {
+	out := make([]input.Device, 0, len(ds))
 	for i, d := range ds {
-		out = append(out, map[string]any{
-			"path_on_host":      d.PathOnHost,
-			"path_in_container": d.PathInContainer,
-			"permissions":       d.CgroupPermissions,
-			"path":              fmt.Sprintf("HostConfig.Devices[%d]", i),
+		out = append(out, input.Device{
+			PathOnHost:      d.PathOnHost,
+			PathInContainer: d.PathInContainer,
+			Permissions:     d.CgroupPermissions,
+			Path:            fmt.Sprintf("HostConfig.Devices[%d]", i),
 		})
 	}
 	return out
@@ -249,25 +243,17 @@ func devices(ds []container.DeviceMapping) []any {
 
 // deviceRequests lists HostConfig.DeviceRequests (--gpus): devices the
 // runtime's hook hands the container.
-func deviceRequests(rs []container.DeviceRequest) []any {
-	out := make([]any, 0, len(rs))
+func deviceRequests(rs []container.DeviceRequest) []input.DeviceRequest {
+	out := make([]input.DeviceRequest, 0, len(rs))
 	for i, r := range rs {
-		caps := make([]any, 0, len(r.Capabilities))
+		caps := make([][]string, 0, len(r.Capabilities))
 		for _, and := range r.Capabilities {
-			c := make([]any, 0, len(and))
-			for _, s := range and {
-				c = append(c, s)
-			}
-			caps = append(caps, c)
+			caps = append(caps, nonNil(and))
 		}
-		ids := make([]any, 0, len(r.DeviceIDs))
-		for _, id := range r.DeviceIDs {
-			ids = append(ids, id)
-		}
-		out = append(out, map[string]any{
-			"driver": r.Driver, "count": r.Count, "device_ids": ids, "capabilities": caps,
-			"cdi_devices": cdiDevices(r),
-			"path":        fmt.Sprintf("HostConfig.DeviceRequests[%d]", i),
+		out = append(out, input.DeviceRequest{
+			Driver: r.Driver, Count: r.Count, DeviceIDs: nonNil(r.DeviceIDs), Capabilities: caps,
+			CDIDevices: cdiDevices(r),
+			Path:       fmt.Sprintf("HostConfig.DeviceRequests[%d]", i),
 		})
 	}
 	return out
@@ -278,8 +264,8 @@ func deviceRequests(rs []container.DeviceRequest) []any {
 // (Docker 28) and "disable", then
 // "key=value", then the legacy "key:value". Unparsable entries keep an
 // empty key so a policy can refuse them.
-func securityOptions(opts []string) []any {
-	out := make([]any, 0, len(opts))
+func securityOptions(opts []string) []input.SecurityOption {
+	out := make([]input.SecurityOption, 0, len(opts))
 	for i, o := range opts {
 		var k, v string
 		switch {
@@ -294,19 +280,18 @@ func securityOptions(opts []string) []any {
 		default:
 			v = o
 		}
-		out = append(out, map[string]any{"key": k, "value": v, "raw": o, "path": fmt.Sprintf("HostConfig.SecurityOpt[%d]", i)})
+		out = append(out, input.SecurityOption{Key: k, Value: v, Raw: o, Path: fmt.Sprintf("HostConfig.SecurityOpt[%d]", i)})
 	}
 	return out
 }
 
-func mountFact(typ, source, target string, readOnly bool, driver string, opts map[string]string, p string) map[string]any {
-	o := make(map[string]any, len(opts))
-	for k, v := range opts {
-		o[k] = v
+func mountFact(typ, source, target string, readOnly bool, driver string, opts map[string]string, p string) input.Mount {
+	if opts == nil {
+		opts = map[string]string{}
 	}
-	return map[string]any{
-		"type": typ, "source": source, "target": target, "read_only": readOnly,
-		"driver": driver, "driver_options": o, "path": p,
+	return input.Mount{
+		Type: typ, Source: source, Target: target, ReadOnly: readOnly,
+		Driver: driver, DriverOptions: opts, Path: p,
 	}
 }
 

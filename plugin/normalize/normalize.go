@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/dood-guard/dood-guard/plugin/input"
 )
 
 // Request is what routing established about an API call.
@@ -41,24 +42,22 @@ type Options struct {
 // Input builds the document handed to the policy. body is the value decode
 // produced for the endpoint, or nil when the request carries none.
 //
-// The document's "body" member is already an OPA value (an ast.Value: the
-// typed body encoded once by encoding/json, which makes its field names
-// canonical, and read straight into OPA terms); every other member is a plain
-// JSON value. ast.InterfaceToValue passes ast values through, so the whole
-// document converts as before, without re-encoding the body.
-func Input(req Request, body any, opts Options) (map[string]any, error) {
-	in := map[string]any{
-		"phase":                 req.Phase,
-		"user":                  req.User,
-		"auth_method":           req.AuthMethod,
-		"method":                req.Method,
-		"path":                  req.Path,
-		"api_version":           req.APIVersion,
-		"api_version_given":     req.APIVersionGiven,
-		"api_version_supported": req.APIVersionSupported,
-		"endpoint":              req.Endpoint,
-		"params":                stringMap(req.Params),
-		"query":                 stringMap(req.Query),
+// The document's body is already an OPA value (an ast.Value: the typed body
+// encoded once by encoding/json, which makes its field names canonical, and
+// read straight into OPA terms); input.Value passes it through.
+func Input(req Request, body any, opts Options) (*input.Document, error) {
+	in := &input.Document{
+		Phase:               req.Phase,
+		User:                req.User,
+		AuthMethod:          req.AuthMethod,
+		Method:              req.Method,
+		Path:                req.Path,
+		APIVersion:          req.APIVersion,
+		APIVersionGiven:     req.APIVersionGiven,
+		APIVersionSupported: req.APIVersionSupported,
+		Endpoint:            req.Endpoint,
+		Params:              nonNilMap(req.Params),
+		Query:               nonNilMap(req.Query),
 	}
 	if body == nil {
 		return in, nil
@@ -67,10 +66,8 @@ func Input(req Request, body any, opts Options) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	in["body"] = canon
-	if facts != nil {
-		in["facts"] = facts
-	}
+	in.Body = canon
+	in.Facts = facts
 	return in, nil
 }
 
@@ -108,10 +105,9 @@ func toValue(v any) (any, error) {
 	return out, nil
 }
 
-func stringMap(m map[string]string) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = v
+func nonNilMap(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
 	}
-	return out
+	return m
 }

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/dood-guard/dood-guard/plugin/decode"
+	"github.com/dood-guard/dood-guard/plugin/input"
 	"github.com/moby/moby/api/types/checkpoint"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
@@ -24,7 +25,7 @@ import (
 // encoding/json (which is what makes their field names canonical, whatever
 // spelling the client used) and that text is read straight into OPA terms,
 // with no map[string]any in between.
-func canonical(req Request, body any, opts Options) (ast.Value, map[string]any, error) {
+func canonical(req Request, body any, opts Options) (ast.Value, *input.Facts, error) {
 	b := builderPool.Get().(*builder)
 	defer b.release()
 	switch v := body.(type) {
@@ -45,7 +46,7 @@ func canonical(req Request, body any, opts Options) (ast.Value, map[string]any, 
 		}
 		facts, err := containerFacts(v.HostConfig, req.APIVersion, opts)
 		if facts != nil && v.Config != nil {
-			facts["user"] = userFact(v.Config.User, "User")
+			facts.User = userFact(v.Config.User, "User")
 		}
 		addNewerContainerFacts(facts, v.HostConfig, v.NetworkingConfig, req)
 		return obj, facts, err

@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"errors"
+	"github.com/dood-guard/dood-guard/plugin/input"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -44,7 +45,7 @@ func TestAuthzPlugins(t *testing.T) {
 
 	// Looked up for the kind the policy declares; an unreadable daemon is
 	// an error, never an empty chain.
-	st, err := s.Lookup(context.Background(), map[string]any{"endpoint": "plugin.disable"}, []string{KindAuthzPlugins})
+	st, err := plainLookup(s, context.Background(), &input.Document{Endpoint: "plugin.disable"}, []string{KindAuthzPlugins})
 	if err != nil || !cmp.Equal(want, st[KindAuthzPlugins]) {
 		t.Errorf("Lookup: %v %v", st, err)
 	}

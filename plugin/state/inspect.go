@@ -6,6 +6,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/dood-guard/dood-guard/plugin/input"
 	"github.com/dood-guard/dood-guard/plugin/normalize"
 	"github.com/moby/moby/api/types/container"
 )
@@ -56,10 +57,10 @@ func (c *inspected) namespaces() map[string]any {
 // render is the container as the policy sees it (docs/input.md#state):
 // what it is, its mounts, and "body" and "facts" as a create of it would
 // be read now, every bind source resolved on the host at this moment.
-func (c *inspected) render(host normalize.Options) (map[string]any, error) {
+func (c *inspected) render(host normalize.Options) (map[string]any, *input.Facts, error) {
 	body, facts, err := normalize.Existing(c.Config, c.HostConfig, host)
 	if err != nil {
-		return nil, fmt.Errorf("container %s: %w", strings.TrimPrefix(c.Name, "/"), err)
+		return nil, nil, fmt.Errorf("container %s: %w", strings.TrimPrefix(c.Name, "/"), err)
 	}
 	out := map[string]any{
 		"found":      true,
@@ -89,12 +90,10 @@ func (c *inspected) render(host normalize.Options) (map[string]any, error) {
 	}
 	// Binds the container has without a HostConfig entry (VolumesFrom)
 	// are mounted at start like its own: add them to the facts.
-	factMounts, _ := facts["mounts"].([]any)
 	declared := map[[2]string]bool{}
-	for _, m := range factMounts {
-		mm := mapOf(m)
-		if str(mm["type"]) == "bind" {
-			declared[[2]string{str(mm["source"]), path.Clean(str(mm["target"]))}] = true
+	for _, m := range facts.Mounts {
+		if m.Type == "bind" {
+			declared[[2]string{m.Source, path.Clean(m.Target)}] = true
 		}
 	}
 	mounts := make([]any, 0, len(c.Mounts))
@@ -103,18 +102,17 @@ func (c *inspected) render(host normalize.Options) (map[string]any, error) {
 		mount := map[string]any{"type": m.Type, "source": src, "destination": m.Destination, "driver": m.Driver, "name": m.Name}
 		if m.Type == "bind" && src != "" {
 			f := normalize.RecordedBind(src, m.Destination, !m.RW, fmt.Sprintf("Mounts[%d]", i), host)
-			src = str(f["source"])
+			src = f.Source
 			mount["source"] = src
-			mount["host_source"], mount["host_kind"] = f["host_source"], f["host_kind"]
+			mount["host_source"], mount["host_kind"] = *f.HostSource, *f.HostKind
 			if !declared[[2]string{src, path.Clean(m.Destination)}] {
-				factMounts = append(factMounts, f)
+				facts.Mounts = append(facts.Mounts, f)
 			}
 		}
 		mounts = append(mounts, mount)
 	}
-	facts["mounts"] = factMounts
 	out["mounts"] = mounts
-	return out, nil
+	return out, facts, nil
 }
 
 // NormalizeCapability spells a capability as the daemon uses it: upper

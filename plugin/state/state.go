@@ -34,6 +34,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dood-guard/dood-guard/plugin/input"
 	"github.com/dood-guard/dood-guard/plugin/normalize"
 	"github.com/dood-guard/dood-guard/plugin/route"
 )
@@ -179,20 +180,20 @@ func sortedKeys[V any](m map[string]V) []string {
 // Refs lists the objects a canonical input document points at, for the
 // lookups the policy declares for its endpoint (kinds). An unknown kind is
 // an error.
-func Refs(input map[string]any, kinds []string) ([]Ref, error) {
+func Refs(doc *input.Document, kinds []string) ([]Ref, error) {
 	var refs []Ref
 	for _, k := range kinds {
 		switch k {
 		case KindParamsName:
-			if name := str(mapOf(input["params"])["name"]); name != "" {
+			if name := doc.Params["name"]; name != "" {
 				refs = append(refs, Ref{"container", name, "params.name"})
 			}
 		case KindQueryContainer:
-			if name := str(mapOf(input["query"])["container"]); name != "" {
+			if name := doc.Query["container"]; name != "" {
 				refs = append(refs, Ref{"container", name, "query.container"})
 			}
 		case KindCreate:
-			refs = append(refs, createRefs(mapOf(input["facts"]))...)
+			refs = append(refs, createRefs(doc.Facts)...)
 		case KindAuthzPlugins:
 			refs = append(refs, Ref{Kind: KindAuthzPlugins})
 		default:
@@ -204,30 +205,29 @@ func Refs(input map[string]any, kinds []string) ([]Ref, error) {
 
 // createRefs are the containers a create takes volumes from or joins the
 // namespaces of, and the named volumes it mounts.
-func createRefs(facts map[string]any) []Ref {
+func createRefs(facts *input.Facts) []Ref {
 	if facts == nil {
 		return nil
 	}
 	var refs []Ref
-	for _, f := range listOf(facts["volumes_from"]) {
-		ref, _, _ := strings.Cut(str(mapOf(f)["value"]), ":")
+	for _, f := range facts.VolumesFrom {
+		ref, _, _ := strings.Cut(f.Value, ":")
 		if ref != "" {
-			refs = append(refs, Ref{"container", ref, str(mapOf(f)["path"])})
+			refs = append(refs, Ref{"container", ref, f.Path})
 		}
 	}
-	ns := mapOf(facts["namespaces"])
-	for _, kind := range []string{"pid", "network", "ipc"} {
-		n := mapOf(ns[kind])
-		if ref, ok := strings.CutPrefix(str(n["mode"]), "container:"); ok && ref != "" {
-			refs = append(refs, Ref{"container", ref, str(n["path"])})
+	if ns := facts.Namespaces; ns != nil {
+		for _, n := range []input.Namespace{ns.Pid, ns.Network, ns.Ipc} {
+			if ref, ok := strings.CutPrefix(n.Mode, "container:"); ok && ref != "" {
+				refs = append(refs, Ref{"container", ref, n.Path})
+			}
 		}
 	}
-	for _, m := range listOf(facts["mounts"]) {
-		mm := mapOf(m)
+	for _, m := range facts.Mounts {
 		// Every named volume: an existing volume is used with the options
 		// it was created with, whatever the request says.
-		if str(mm["type"]) == "volume" && str(mm["source"]) != "" {
-			refs = append(refs, Ref{"volume", str(mm["source"]), str(mm["path"])})
+		if m.Type == "volume" && m.Source != "" {
+			refs = append(refs, Ref{"volume", m.Source, m.Path})
 		}
 	}
 	return refs
@@ -239,8 +239,8 @@ var ErrUnavailable = errors.New("daemon state unavailable")
 // Lookup finds the objects the input points at, for the lookups the policy
 // declares for its endpoint (kinds), and returns the "state" member, or nil
 // when the request points at nothing.
-func (s *Source) Lookup(ctx context.Context, input map[string]any, kinds []string) (map[string]any, error) {
-	refs, err := Refs(input, kinds)
+func (s *Source) Lookup(ctx context.Context, doc *input.Document, kinds []string) (map[string]any, error) {
+	refs, err := Refs(doc, kinds)
 	if err != nil || len(refs) == 0 {
 		return nil, err
 	}
@@ -279,11 +279,11 @@ func (s *Source) Lookup(ctx context.Context, input map[string]any, kinds []strin
 			containers[r.Name] = withPath(missing(), r.Path)
 			continue
 		}
-		c, err := ic.render(s.opts.Host)
+		c, facts, err := ic.render(s.opts.Host)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 		}
-		if err := s.followJoins(ctx, c, maxJoinDepth); err != nil {
+		if err := s.followJoins(ctx, c["namespaces"].(map[string]any), facts.Namespaces, maxJoinDepth); err != nil {
 			return nil, err
 		}
 		containers[r.Name] = withPath(c, r.Path)
@@ -316,10 +316,9 @@ const maxJoinDepth = 4
 // container ("container:X") as "host" when X, followed the same way, is in
 // the host's: entering the joining container enters the host's namespace.
 // A chain longer than the bound is reported as "host" too (fail closed).
-// c is a rendered container of this lookup's own; both its "namespaces"
-// and its facts' namespace modes are changed.
-func (s *Source) followJoins(ctx context.Context, c map[string]any, depth int) error {
-	ns := mapOf(c["namespaces"])
+// ns (a rendered container's recorded modes) and facts (its facts'
+// namespaces, nil when none) belong to this lookup; both are changed.
+func (s *Source) followJoins(ctx context.Context, ns map[string]any, facts *input.Namespaces, depth int) error {
 	for _, kind := range []string{"pid", "network", "ipc"} {
 		host, err := s.joinsHost(ctx, str(ns[kind]), kind, depth)
 		if err != nil {
@@ -329,8 +328,15 @@ func (s *Source) followJoins(ctx context.Context, c map[string]any, depth int) e
 			continue
 		}
 		ns[kind] = "host"
-		if f := mapOf(mapOf(mapOf(c["facts"])["namespaces"])[kind]); f != nil {
-			f["mode"] = "host"
+		if facts != nil {
+			switch kind {
+			case "pid":
+				facts.Pid.Mode = "host"
+			case "network":
+				facts.Network.Mode = "host"
+			case "ipc":
+				facts.Ipc.Mode = "host"
+			}
 		}
 	}
 	return nil
