@@ -5,6 +5,7 @@ import (
 
 	"github.com/dood-guard/dood-guard/internal/goldenhttp"
 	"github.com/dood-guard/dood-guard/plugin/decode"
+	"github.com/dood-guard/dood-guard/plugin/input"
 	"github.com/dood-guard/dood-guard/plugin/route"
 	"github.com/open-policy-agent/opa/v1/ast"
 )
@@ -98,7 +99,8 @@ func checkCanonical(t *testing.T, endpoint string, raw []byte) {
 	want, werr := referenceBody(endpoint, body)
 	// canonical also derives facts, which may fail (an invalid bind spec)
 	// while the body itself was built.
-	got, _, gerr := canonical(Request{Endpoint: endpoint, APIVersion: "1.41"}, body, Options{})
+	got, facts, gerr := canonical(Request{Endpoint: endpoint, APIVersion: "1.41"}, body, Options{})
+	checkFacts(t, endpoint, raw, facts)
 	if (werr == nil) != (got != nil) {
 		t.Fatalf("%s %q: reference error %v, canonical error %v", endpoint, raw, werr, gerr)
 	}
@@ -107,6 +109,32 @@ func checkCanonical(t *testing.T, endpoint string, raw []byte) {
 	}
 	if !same(want, got) || want.Compare(got) != 0 {
 		t.Fatalf("%s %q:\nreference %v\ncanonical %v", endpoint, raw, want, got)
+	}
+}
+
+// checkFacts: the facts as the engine converts them (input.Value) are
+// their encoding/json shape read by OPA: the typed facts hold no nil list
+// that the conversion would read differently, and every member the json
+// tags leave out is left out.
+func checkFacts(t *testing.T, endpoint string, raw []byte, facts *input.Facts) {
+	t.Helper()
+	if facts == nil {
+		return
+	}
+	got, err := input.Value(facts)
+	if err != nil {
+		t.Fatalf("%s %q: facts: %v", endpoint, raw, err)
+	}
+	plain, err := toValue(facts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ast.InterfaceToValue(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want.Compare(got) != 0 {
+		t.Fatalf("%s %q: facts\nas JSON %v\nValue   %v", endpoint, raw, want, got)
 	}
 }
 
