@@ -35,7 +35,7 @@ type Item struct {
 	URI     string
 	Body    []byte
 	Locate  func(path string) Location
-	Volumes map[string]map[string]any // volume state the input itself establishes
+	Volumes map[string]*input.VolumeInfo // volume state the input itself establishes
 }
 
 // Location is where a request field came from in the input.
@@ -173,13 +173,13 @@ var errNeedsDaemon = errors.New("the objects it points at exist only on the daem
 // state the input itself establishes (the volumes a compose project creates)
 // when that covers all of them.
 type stateSource struct {
-	known  map[string]map[string]any
+	known  map[string]*input.VolumeInfo
 	needed []state.Ref
 }
 
-func (s *stateSource) reset(known map[string]map[string]any) { s.known, s.needed = known, nil }
+func (s *stateSource) reset(known map[string]*input.VolumeInfo) { s.known, s.needed = known, nil }
 
-func (s *stateSource) Lookup(_ context.Context, doc *input.Document, kinds []string) (map[string]any, error) {
+func (s *stateSource) Lookup(_ context.Context, doc *input.Document, kinds []string) (*input.State, error) {
 	refs, err := state.Refs(doc, kinds)
 	if err != nil {
 		return nil, err
@@ -187,11 +187,11 @@ func (s *stateSource) Lookup(_ context.Context, doc *input.Document, kinds []str
 	if len(refs) == 0 {
 		return nil, nil
 	}
-	volumes := map[string]any{}
+	volumes := map[string]*input.Volume{}
 	var unknown []state.Ref
 	for _, r := range refs {
 		if v, ok := s.known[r.Name]; ok && r.Kind == "volume" {
-			volumes[r.Name] = withPath(v, r.Path)
+			volumes[r.Name] = &input.Volume{Found: true, VolumeInfo: v, Path: r.Path}
 			continue
 		}
 		unknown = append(unknown, r)
@@ -200,16 +200,7 @@ func (s *stateSource) Lookup(_ context.Context, doc *input.Document, kinds []str
 		s.needed = unknown
 		return nil, errNeedsDaemon
 	}
-	return map[string]any{"containers": map[string]any{}, "volumes": volumes}, nil
+	return &input.State{Containers: map[string]*input.Container{}, Volumes: volumes}, nil
 }
 
 func (s *stateSource) Observe(string, string) {}
-
-func withPath(v map[string]any, p string) map[string]any {
-	out := make(map[string]any, len(v)+1)
-	for k, x := range v {
-		out[k] = x
-	}
-	out["path"] = p
-	return out
-}

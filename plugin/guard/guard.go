@@ -61,7 +61,7 @@ type StateSource interface {
 	// declares for the request's endpoint (kinds, never empty), or nil when
 	// the request points at nothing; an error means the state could not be
 	// read.
-	Lookup(ctx context.Context, doc *input.Document, kinds []string) (map[string]any, error)
+	Lookup(ctx context.Context, doc *input.Document, kinds []string) (*input.State, error)
 	// Observe is told about each request the daemon has handled.
 	Observe(method, requestURI string)
 }
@@ -300,7 +300,7 @@ func (g *Guard) evaluate(ctx context.Context, l *loaded, nreq normalize.Request,
 
 // lookupState reads the daemon's state for the objects the request points
 // at. Outcomes resting on state are never remembered.
-func (g *Guard) lookupState(ctx context.Context, e *engine.Engine, doc *input.Document) (map[string]any, error) {
+func (g *Guard) lookupState(ctx context.Context, e *engine.Engine, doc *input.Document) (*input.State, error) {
 	kinds := e.Lookups()[doc.Endpoint]
 	if g.state == nil || len(kinds) == 0 {
 		return nil, nil

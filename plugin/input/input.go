@@ -42,6 +42,5 @@ type Document struct {
 	Facts *Facts `json:"facts,omitzero"`
 	// The existing objects the request points at, read from the daemon;
 	// absent without a state source or when the request points at none.
-	// Its shape is described below.
-	State map[string]any `json:"state,omitzero"`
+	State *State `json:"state,omitzero"`
 }

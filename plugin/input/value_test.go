@@ -66,6 +66,26 @@ func fullFacts() *Facts {
 	}
 }
 
+// fullState has a known and a missing container and volume, and the chain.
+func fullState() *State {
+	return &State{
+		Containers: map[string]*Container{
+			"gone": {Path: "params.name"},
+			"web": {Found: true, Path: "HostConfig.VolumesFrom[0]", Existing: &Existing{
+				ID: "2f1c", Name: "web", Privileged: true,
+				Mounts:     []ContainerMount{{Type: "bind", Source: "/", Destination: "/h", HostSource: ptr("/"), HostKind: ptr("dir")}, {Type: "volume", Name: "v"}},
+				Namespaces: map[string]string{"pid": "host"}, CapAdd: []string{"CAP_SYS_ADMIN"}, Labels: map[string]string{"a": "b"},
+				Body: map[string]any{"Image": "x"}, Facts: fullFacts(),
+			}},
+		},
+		Volumes: map[string]*Volume{
+			"v":    {Found: true, Path: "p", VolumeInfo: &VolumeInfo{Name: "v", Driver: "local", Options: map[string]string{"o": "bind"}}},
+			"none": {Path: "q"},
+		},
+		AuthzPlugins: []AuthzPlugin{{Name: "dood-guard:latest", ID: "id", Plugin: "dood-guard:latest"}, {Name: "legacy"}},
+	}
+}
+
 // TestValueIsTheJSONShape: Value gives what encoding/json's text of the
 // same document gives, read by OPA, for documents whose lists and maps
 // are all set (the normaliser never leaves one nil): absent members stay
@@ -75,7 +95,7 @@ func TestValueIsTheJSONShape(t *testing.T) {
 		"every fact":      &Document{Phase: "request", Params: map[string]string{"name": "x"}, Query: map[string]string{}, Facts: fullFacts()},
 		"no facts":        &Document{Phase: "response", Params: map[string]string{}, Query: map[string]string{"a": "b"}},
 		"exec facts":      &Document{Params: map[string]string{}, Query: map[string]string{}, Facts: &Facts{Privileged: &BoolFact{}, User: &User{Value: "root", Name: "root"}, WorkingDir: &StringFact{}}},
-		"state":           &Document{Params: map[string]string{}, Query: map[string]string{}, State: map[string]any{"containers": map[string]any{"x": map[string]any{"found": false, "path": "params.name"}}}},
+		"state":           &Document{Params: map[string]string{}, Query: map[string]string{}, State: fullState()},
 		"default seccomp": &Seccomp{Mode: "default"},
 	}
 	for name, x := range cases {

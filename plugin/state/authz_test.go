@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"github.com/dood-guard/dood-guard/plugin/input"
+	"github.com/open-policy-agent/opa/v1/ast"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -39,7 +40,11 @@ func TestAuthzPlugins(t *testing.T) {
 		map[string]any{"name": "dood-guard-it-1", "id": "", "plugin": ""},
 		map[string]any{"name": "late-authz:latest", "id": otherID, "plugin": "late-authz:latest"},
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	plain, err := input.Value(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(ast.MustInterfaceToValue(want).String(), plain.String()); diff != "" {
 		t.Errorf("chain (-want +got):\n%s", diff)
 	}
 

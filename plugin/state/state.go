@@ -239,36 +239,35 @@ var ErrUnavailable = errors.New("daemon state unavailable")
 // Lookup finds the objects the input points at, for the lookups the policy
 // declares for its endpoint (kinds), and returns the "state" member, or nil
 // when the request points at nothing.
-func (s *Source) Lookup(ctx context.Context, doc *input.Document, kinds []string) (map[string]any, error) {
+func (s *Source) Lookup(ctx context.Context, doc *input.Document, kinds []string) (*input.State, error) {
 	refs, err := Refs(doc, kinds)
 	if err != nil || len(refs) == 0 {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
-	containers, volumes := map[string]any{}, map[string]any{}
-	out := map[string]any{"containers": containers, "volumes": volumes}
+	out := &input.State{Containers: map[string]*input.Container{}, Volumes: map[string]*input.Volume{}}
 	for _, r := range refs {
 		if r.Kind == KindAuthzPlugins {
 			chain, err := s.AuthzPlugins(ctx)
 			if err != nil {
 				return nil, err
 			}
-			out[KindAuthzPlugins] = chain
+			out.AuthzPlugins = chain
 			continue
 		}
 		if r.Kind == "volume" {
-			if _, done := volumes[r.Name]; done {
+			if _, done := out.Volumes[r.Name]; done {
 				continue
 			}
 			v, err := s.volume(ctx, r.Name)
 			if err != nil {
 				return nil, err
 			}
-			volumes[r.Name] = withPath(v, r.Path)
+			out.Volumes[r.Name] = &input.Volume{Found: v != nil, VolumeInfo: v, Path: r.Path}
 			continue
 		}
-		if _, done := containers[r.Name]; done {
+		if _, done := out.Containers[r.Name]; done {
 			continue
 		}
 		ic, err := s.container(ctx, r.Name)
@@ -276,34 +275,32 @@ func (s *Source) Lookup(ctx context.Context, doc *input.Document, kinds []string
 			return nil, err
 		}
 		if ic == nil {
-			containers[r.Name] = withPath(missing(), r.Path)
+			out.Containers[r.Name] = &input.Container{Path: r.Path}
 			continue
 		}
-		c, facts, err := ic.render(s.opts.Host)
+		c, err := ic.render(s.opts.Host)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 		}
-		if err := s.followJoins(ctx, c["namespaces"].(map[string]any), facts.Namespaces, maxJoinDepth); err != nil {
+		if err := s.followJoins(ctx, c, maxJoinDepth); err != nil {
 			return nil, err
 		}
-		containers[r.Name] = withPath(c, r.Path)
+		out.Containers[r.Name] = &input.Container{Found: true, Existing: c, Path: r.Path}
 		// The volumes a container mounts: a volume created with host
 		// mount options reaches whoever enters the container or takes
 		// its volumes.
-		for _, m := range listOf(c["mounts"]) {
-			mm := mapOf(m)
-			name := str(mm["name"])
-			if str(mm["type"]) != "volume" || name == "" {
+		for _, m := range c.Mounts {
+			if m.Type != "volume" || m.Name == "" {
 				continue
 			}
-			if _, done := volumes[name]; done {
+			if _, done := out.Volumes[m.Name]; done {
 				continue
 			}
-			v, err := s.volume(ctx, name)
+			v, err := s.volume(ctx, m.Name)
 			if err != nil {
 				return nil, err
 			}
-			volumes[name] = withPath(v, r.Path)
+			out.Volumes[m.Name] = &input.Volume{Found: v != nil, VolumeInfo: v, Path: r.Path}
 		}
 	}
 	return out, nil
@@ -316,26 +313,26 @@ const maxJoinDepth = 4
 // container ("container:X") as "host" when X, followed the same way, is in
 // the host's: entering the joining container enters the host's namespace.
 // A chain longer than the bound is reported as "host" too (fail closed).
-// ns (a rendered container's recorded modes) and facts (its facts'
-// namespaces, nil when none) belong to this lookup; both are changed.
-func (s *Source) followJoins(ctx context.Context, ns map[string]any, facts *input.Namespaces, depth int) error {
+// c is a rendered container of this lookup's own: both its recorded
+// namespaces and its facts' namespace modes are changed.
+func (s *Source) followJoins(ctx context.Context, c *input.Existing, depth int) error {
 	for _, kind := range []string{"pid", "network", "ipc"} {
-		host, err := s.joinsHost(ctx, str(ns[kind]), kind, depth)
+		host, err := s.joinsHost(ctx, c.Namespaces[kind], kind, depth)
 		if err != nil {
 			return err
 		}
 		if !host {
 			continue
 		}
-		ns[kind] = "host"
-		if facts != nil {
+		c.Namespaces[kind] = "host"
+		if ns := c.Facts.Namespaces; ns != nil {
 			switch kind {
 			case "pid":
-				facts.Pid.Mode = "host"
+				ns.Pid.Mode = "host"
 			case "network":
-				facts.Network.Mode = "host"
+				ns.Network.Mode = "host"
 			case "ipc":
-				facts.Ipc.Mode = "host"
+				ns.Ipc.Mode = "host"
 			}
 		}
 	}
@@ -356,24 +353,13 @@ func (s *Source) joinsHost(ctx context.Context, mode, kind string, depth int) (b
 	if err != nil || x == nil {
 		return false, err
 	}
-	return s.joinsHost(ctx, str(x.namespaces()[kind]), kind, depth-1)
-}
-
-func withPath(v map[string]any, p string) map[string]any {
-	out := make(map[string]any, len(v)+1)
-	for k, x := range v {
-		out[k] = x
-	}
-	out["path"] = p
-	return out
+	return s.joinsHost(ctx, x.namespaces()[kind], kind, depth-1)
 }
 
 // validRef matches what the daemon can resolve: names
 // ([a-zA-Z0-9][a-zA-Z0-9_.-]*, optionally with a leading "/") and hex IDs
 // or ID prefixes. Anything else names nothing, so it is not sent.
 var validRef = regexp.MustCompile(`^/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
-
-func missing() map[string]any { return map[string]any{"found": false} }
 
 // container is the container a reference designates, or nil.
 func (s *Source) container(ctx context.Context, ref string) (*inspected, error) {
@@ -385,18 +371,18 @@ func (s *Source) container(ctx context.Context, ref string) (*inspected, error) 
 	return c, err
 }
 
-func (s *Source) volume(ctx context.Context, name string) (map[string]any, error) {
+// volume is what the daemon reports about a named volume, or nil when it
+// does not exist.
+func (s *Source) volume(ctx context.Context, name string) (*input.VolumeInfo, error) {
 	if !validRef.MatchString(name) || strings.HasPrefix(name, "/") {
-		return missing(), nil
+		return nil, nil
 	}
 	if exists, known := s.localVolume(ctx, name); known && !exists {
-		return missing(), nil
+		return nil, nil
 	}
 	v, err := s.cached(ctx, "v\x00"+name, "/volumes/"+url.PathEscape(name), volumeState)
-	if m, ok := v.(map[string]any); ok {
-		return m, err
-	}
-	return missing(), err
+	info, _ := v.(*input.VolumeInfo)
+	return info, err
 }
 
 // cached answers from the cache or asks the daemon. An answer is stored
@@ -502,21 +488,6 @@ func daemonMessage(b []byte) string {
 		b = b[:200]
 	}
 	return strings.TrimSpace(string(b))
-}
-
-func str(v any) string {
-	s, _ := v.(string)
-	return s
-}
-
-func mapOf(v any) map[string]any {
-	m, _ := v.(map[string]any)
-	return m
-}
-
-func listOf(v any) []any {
-	l, _ := v.([]any)
-	return l
 }
 
 // mutating are the endpoints after which a name, ID prefix or volume name

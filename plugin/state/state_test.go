@@ -147,7 +147,7 @@ func execInput(ref string) *input.Document {
 func plainLookup(s *Source, ctx context.Context, doc *input.Document, kinds []string) (map[string]any, error) {
 	st, err := s.Lookup(ctx, doc, kinds)
 	if st == nil || err != nil {
-		return st, err
+		return nil, err
 	}
 	v, err := input.Value(st)
 	if err != nil {
@@ -577,4 +577,21 @@ func TestVolumeThatDoesNotExistYet(t *testing.T) {
 	if _, err := s.Lookup(context.Background(), volumeInput("cache"), createKinds); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("no resolver: err = %v, want ErrUnavailable from asking the daemon", err)
 	}
+}
+
+// Readers of the plain document plainLookup returns.
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+func mapOf(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
+}
+
+func listOf(v any) []any {
+	l, _ := v.([]any)
+	return l
 }
