@@ -2,7 +2,7 @@ package input
 
 // Facts are what the daemon will do with a request, derived the way the
 // daemon derives it. Which members are present depends on the endpoint
-// (see the notes below the table): a member an endpoint does not derive is
+// ("facts per endpoint" above): a member an endpoint does not derive is
 // absent, never empty. Every fact carries path, the canonical field path a
 // policy names in its message.
 type Facts struct {

@@ -36,7 +36,7 @@ type Document struct {
 	Query map[string]string `json:"query"`
 	// The decoded body re-encoded canonically (moby's field names), an OPA
 	// value built once by plugin/normalize; absent when the request has none.
-	// Its shape per endpoint is in the table below.
+	// Its shape per endpoint: "body per endpoint" above.
 	Body any `json:"body,omitzero"`
 	// The facts derived from the body; absent when the endpoint has none.
 	Facts *Facts `json:"facts,omitzero"`
