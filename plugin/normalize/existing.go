@@ -2,6 +2,7 @@ package normalize
 
 import (
 	"fmt"
+	"github.com/dood-guard/dood-guard/plugin/normalize/jsonterm"
 
 	"github.com/dood-guard/dood-guard/plugin/input"
 	"github.com/moby/moby/api/types/container"
@@ -33,7 +34,7 @@ func Existing(cfg *container.Config, hc *container.HostConfig, opts Options) (bo
 	if err != nil {
 		return nil, nil, err
 	}
-	v, err := toValue(cfg)
+	v, err := jsonterm.Plain(cfg)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -41,7 +42,7 @@ func Existing(cfg *container.Config, hc *container.HostConfig, opts Options) (bo
 	if !ok {
 		return nil, nil, fmt.Errorf("container config renders as %T", v)
 	}
-	if body["HostConfig"], err = toValue(hc); err != nil {
+	if body["HostConfig"], err = jsonterm.Plain(hc); err != nil {
 		return nil, nil, err
 	}
 	return body, facts, nil

@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"github.com/dood-guard/dood-guard/plugin/normalize/jsonterm"
 	"testing"
 
 	"github.com/dood-guard/dood-guard/internal/goldenhttp"
@@ -17,7 +18,7 @@ func referenceBody(endpoint string, body any) (ast.Value, error) {
 	var canon any
 	switch b := body.(type) {
 	case *decode.ContainerCreate:
-		v, err := toValue(b.Config)
+		v, err := jsonterm.Plain(b.Config)
 		if err != nil {
 			return nil, err
 		}
@@ -25,21 +26,21 @@ func referenceBody(endpoint string, body any) (ast.Value, error) {
 		if !ok {
 			m = map[string]any{}
 		}
-		if m["HostConfig"], err = toValue(b.HostConfig); err != nil {
+		if m["HostConfig"], err = jsonterm.Plain(b.HostConfig); err != nil {
 			return nil, err
 		}
-		if m["NetworkingConfig"], err = toValue(b.NetworkingConfig); err != nil {
+		if m["NetworkingConfig"], err = jsonterm.Plain(b.NetworkingConfig); err != nil {
 			return nil, err
 		}
 		canon = m
 	case *decode.ContainerStart:
-		hc, err := toValue(b.HostConfig)
+		hc, err := jsonterm.Plain(b.HostConfig)
 		if err != nil {
 			return nil, err
 		}
 		canon = map[string]any{"HostConfig": hc}
 	default:
-		v, err := toValue(body)
+		v, err := jsonterm.Plain(body)
 		if err != nil {
 			return nil, err
 		}
@@ -125,7 +126,7 @@ func checkFacts(t *testing.T, endpoint string, raw []byte, facts *input.Facts) {
 	if err != nil {
 		t.Fatalf("%s %q: facts: %v", endpoint, raw, err)
 	}
-	plain, err := toValue(facts)
+	plain, err := jsonterm.Plain(facts)
 	if err != nil {
 		t.Fatal(err)
 	}
