@@ -64,7 +64,8 @@ func (b *Builder) key(s string) *ast.Term {
 // Encode is Plain as an OPA value: encoding/json writes the canonical
 // text, which is read into terms without an intermediate map. Should the
 // text hold anything the fast reader does not take (a duplicate key from a
-// custom marshaller), the value is built the slow way, as Plain and ast.InterfaceToValue build it.
+// custom marshaller), the value is built the slow way: Plain, then
+// ast.InterfaceToValue.
 func (b *Builder) Encode(v any) (*ast.Term, error) {
 	raw, err := json.Marshal(v)
 	if err != nil {
