@@ -25,6 +25,9 @@ type authzAnswer struct {
 // authzReq builds an AuthZReq as dockerd sends it (RequestBody is base64
 // through encoding/json's []byte).
 func authzReq(method, uri string, headers map[string]string, body []byte) []byte {
+	// A target written before the daemon's version was known carries
+	// apiToken, as the client's requests do.
+	uri = strings.ReplaceAll(uri, apiToken, api)
 	req := map[string]any{
 		"User": "", "UserAuthNMethod": "",
 		"RequestMethod": method, "RequestUri": uri,

@@ -55,10 +55,10 @@ func (h *harness) runFront(env ...string) error {
 		return err
 	}
 	defer logf.Close()
-	h.pluginCmd = exec.Command(h.bin, "proxy", "--socket", h.frontSock, "--name", h.pluginName,
+	args := append([]string{"proxy", "--socket", h.frontSock, "--name", h.pluginName,
 		"--fronts-dir", filepath.Join(h.tmp, "fronts"), "--log-format", "json", "--log-level", "debug",
-		"--docker-host", "unix://"+h.direct.socket,
-		"--config-dir", h.configDir, "--metrics-addr", "unix://"+h.metricsSock)
+		"--docker-host", "unix://" + h.direct.socket}, h.policyArgs()...)
+	h.pluginCmd = exec.Command(h.bin, append(args, "--metrics-addr", "unix://"+h.metricsSock)...)
 	h.pluginCmd.Env = append(os.Environ(), env...)
 	h.pluginCmd.Stdout, h.pluginCmd.Stderr = logf, logf
 	h.pluginCmd.SysProcAttr = childAttr()

@@ -97,6 +97,9 @@ type harness struct {
 	// (rollout_test.go).
 	configDir   string
 	metricsSock string
+	// policyFlags, when set, replace --config-dir for the guard's next
+	// start (fleet_test.go: --config).
+	policyFlags []string
 
 	teardownOnce sync.Once
 }
@@ -350,9 +353,9 @@ func (h *harness) runPlugin(env ...string) error {
 	}
 	defer logf.Close()
 	// The daemon the plugin looks state up in is the private one (started next).
-	h.pluginCmd = exec.Command(h.bin, "serve", "--socket", h.pluginSock, "--log-format", "json", "--log-level", "debug",
-		"--docker-host", "unix://"+filepath.Join(h.tmp, "dockerd", "docker.sock"),
-		"--config-dir", h.configDir, "--metrics-addr", "unix://"+h.metricsSock)
+	args := append([]string{"serve", "--socket", h.pluginSock, "--log-format", "json", "--log-level", "debug",
+		"--docker-host", "unix://" + filepath.Join(h.tmp, "dockerd", "docker.sock")}, h.policyArgs()...)
+	h.pluginCmd = exec.Command(h.bin, append(args, "--metrics-addr", "unix://"+h.metricsSock)...)
 	h.pluginCmd.Env = append(os.Environ(), env...)
 	h.pluginCmd.Stdout, h.pluginCmd.Stderr = logf, logf
 	h.pluginCmd.SysProcAttr = childAttr()
@@ -380,6 +383,15 @@ func (h *harness) runPlugin(env ...string) error {
 		time.Sleep(100 * time.Millisecond)
 	}
 	return fmt.Errorf("plugin did not listen on %s within 30s:\n%s", h.pluginSock, tail(h.pluginLog, 30))
+}
+
+// policyArgs say where the guard under test takes its policy from: the
+// config dir, or what a test set in h.policyFlags.
+func (h *harness) policyArgs() []string {
+	if h.policyFlags != nil {
+		return h.policyFlags
+	}
+	return []string{"--config-dir", h.configDir}
 }
 
 // pluginCall POSTs a body straight to a plugin socket.

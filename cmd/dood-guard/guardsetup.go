@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/dood-guard/dood-guard/plugin/config"
+	"github.com/dood-guard/dood-guard/plugin/decisionlog"
 	"github.com/dood-guard/dood-guard/plugin/guard"
 	"github.com/dood-guard/dood-guard/plugin/normalize"
 	"github.com/dood-guard/dood-guard/plugin/policy"
@@ -23,6 +24,7 @@ import (
 type guardSetup struct {
 	Config config.Config
 	State  stateConfig
+	Fleet  fleetSetup // fleet.go
 }
 
 // guardFlags binds the flags of a serving guard.
@@ -35,6 +37,7 @@ func guardFlags(fs *flag.FlagSet, s *guardSetup) {
 	fs.BoolVar(&s.Config.Watch, "watch", true, "reload the policy when its files change")
 	policyFlags(fs, &s.Config)
 	stateFlags(fs, &s.State)
+	fleetFlags(fs, &s.Fleet)
 }
 
 // parseGuardFlags parses args (no arguments beside the flags), applies the
@@ -48,6 +51,10 @@ func parseGuardFlags(cmd string, fs *flag.FlagSet, args []string, s *guardSetup,
 		return exitUsage, true
 	}
 	if _, err := s.State.source(normalize.Options{}); err != nil {
+		fmt.Fprintf(stderr, "dood-guard %s: invalid configuration:\n%v\n", cmd, err)
+		return exitUsage, true
+	}
+	if err := s.Fleet.parse(s.Config); err != nil {
 		fmt.Fprintf(stderr, "dood-guard %s: invalid configuration:\n%v\n", cmd, err)
 		return exitUsage, true
 	}
@@ -94,18 +101,36 @@ func startGuard(ctx context.Context, s guardSetup, log *logrus.Logger) (*running
 		return nil, err
 	}
 	decisions, closeDecisions := decisionLog(c, log)
+	f, err := startFleet(ctx, s.Fleet, r, m, log)
+	if err != nil {
+		closeDecisions()
+		return nil, err
+	}
+	if up := f.Decisions(); up != nil {
+		decisions = decisionlog.Tee(decisions, up)
+	}
+	closeAll := func() { f.Stop(); closeDecisions() }
 	g.SetDecisionLog(decisions)
 	g.SetState(st)
 	go watchState(ctx, st, log,
 		func() { learnDaemon(ctx, g, st, log) },
 		func() { logAudit(ctx, g, st, c.CgroupV1(), log) })
-	go reloadOnHUP(ctx, r)
-	if c.Watch {
-		go watchPolicy(ctx, c, r, log)
+	if s.Fleet.bundles() {
+		// The policy comes from bundles: no local file to read again.
+		go ignoreHUP(ctx, log)
+	} else {
+		go reloadOnHUP(ctx, r)
+		if c.Watch {
+			go watchPolicy(ctx, c, r, log)
+		}
 	}
 	go remindDryRun(ctx, g, log)
-	return &runningGuard{Guard: g, Policy: src, close: closeDecisions}, nil
+	if f.Policy() != "" {
+		src.Origin = f.Policy()
+	}
+	return &runningGuard{Guard: g, Policy: src, close: closeAll}, nil
 }
 
-// Close flushes the decision log.
+// Close stops OPA's plugins (uploading the decisions they still buffer)
+// and flushes the decision log.
 func (r *runningGuard) Close() { r.close() }

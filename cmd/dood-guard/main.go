@@ -22,6 +22,7 @@ commands:
   eval      decide one AuthZ request (JSON, from a file or stdin) and print the answer
   test      run the policy library's Rego tests, and a team's (dood-guard test DIR)
   audit     list existing containers and volumes the policy would refuse (exit 3 when any)
+  bundle    build an OPA bundle of the policy and data (optionally signed) for serve --config
   check     judge a docker run/create/service create line or compose files before they reach a daemon (exit 3 when refused)
   version   print version, commit and OPA version
 
@@ -57,6 +58,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return test(args[1:], stdout, stderr)
 	case "audit":
 		return audit(args[1:], stdout, stderr)
+	case "bundle":
+		return bundle(args[1:], stdout, stderr)
 	case "check":
 		return checkCmd(args[1:], stdout, stderr)
 	case "version":

@@ -46,6 +46,8 @@ type Metrics struct {
 	lastLoad   prometheus.Gauge
 	dryRun     prometheus.Gauge
 	dryRunIDs  prometheus.Gauge
+
+	bundles // bundle.go
 }
 
 // New registers the metrics (and the Go and process collectors) in a new
@@ -76,7 +78,7 @@ func New(b Build) *Metrics {
 	}, []string{"result"})
 	m.loads = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: Namespace, Name: "policy_loads_total",
-		Help: "Policy loads by result (success, failure) and trigger (start, sighup, watch).",
+		Help: "Policy loads by result (success, failure) and trigger (start, sighup, watch, bundle).",
 	}, []string{"result", "trigger"})
 	m.lastLoad = prometheus.NewGauge(prometheus.GaugeOpts{
 		Namespace: Namespace, Name: "policy_last_success_timestamp_seconds",
@@ -103,6 +105,7 @@ func New(b Build) *Metrics {
 	for _, r := range []string{"ok", "error"} {
 		m.lookups.WithLabelValues(r)
 	}
+	m.bundles.register(m.reg)
 	return m
 }
 

@@ -22,7 +22,7 @@ func TestPolicyLoads(t *testing.T) {
 	m.PolicyLoad("sighup", nil, time.Unix(1700000300, 0))
 	m.Enforcement(true, 2)
 	want := `
-# HELP dood_guard_policy_loads_total Policy loads by result (success, failure) and trigger (start, sighup, watch).
+# HELP dood_guard_policy_loads_total Policy loads by result (success, failure) and trigger (start, sighup, watch, bundle).
 # TYPE dood_guard_policy_loads_total counter
 dood_guard_policy_loads_total{result="failure",trigger="watch"} 2
 dood_guard_policy_loads_total{result="success",trigger="sighup"} 1

@@ -27,6 +27,9 @@ const (
 	Start  = "start"
 	SIGHUP = "sighup"
 	Watch  = "watch"
+	// Bundle is an OPA bundle activated by the plugin manager
+	// (plugin/fleet): the source comes from the bundle, not from Load.
+	Bundle = "bundle"
 )
 
 // Reloader loads the policy and installs it. Safe for concurrent use:
@@ -53,22 +56,44 @@ func (r *Reloader) Reload(ctx context.Context, trigger string) (*policy.Source, 
 	defer r.mu.Unlock()
 	now := time.Now()
 	src, err := r.Load()
-	if err == nil {
-		sum := Digest(src)
-		if trigger == Watch && r.have && sum == r.last {
-			r.Log.WithField(logfields.Trigger, trigger).Debug("policy files changed but the policy did not; nothing to reload")
-			return src, nil
-		}
-		if err = r.Install(ctx, src); err == nil {
-			r.last, r.have = sum, true
-		}
+	if err != nil {
+		return nil, r.done(trigger, nil, err, now)
 	}
+	return src, r.install(ctx, trigger, src, now)
+}
+
+// InstallSource installs a source loaded elsewhere (an activated bundle)
+// as Reload installs what Load returns: serialised with every other load,
+// counted, the last good policy kept when it fails. The same source as the
+// policy serving now is not installed again (a bundle re-activated with
+// the same contents keeps the remembered outcomes).
+func (r *Reloader) InstallSource(ctx context.Context, trigger string, src *policy.Source) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.install(ctx, trigger, src, time.Now())
+}
+
+func (r *Reloader) install(ctx context.Context, trigger string, src *policy.Source, now time.Time) error {
+	sum := Digest(src)
+	if (trigger == Watch || trigger == Bundle) && r.have && sum == r.last {
+		r.Log.WithFields(logrus.Fields{logfields.Trigger: trigger, logfields.Policy: src.Origin}).Debug("the policy did not change; nothing to reload")
+		return nil
+	}
+	err := r.Install(ctx, src)
+	if err == nil {
+		r.last, r.have = sum, true
+	}
+	return r.done(trigger, src, err, now)
+}
+
+// done logs and counts a load.
+func (r *Reloader) done(trigger string, src *policy.Source, err error, now time.Time) error {
 	r.Metrics.PolicyLoad(trigger, err, now)
 	if err != nil {
 		if trigger != Start {
 			r.Log.WithError(err).WithField(logfields.Trigger, trigger).Error("policy reload failed; keeping the last good policy")
 		}
-		return nil, err
+		return err
 	}
 	for _, w := range policy.RuleIDWarnings(src, verdict.PipelineIDs) {
 		r.Log.WithField(logfields.Policy, src.Origin).Warn(w)
@@ -76,7 +101,7 @@ func (r *Reloader) Reload(ctx context.Context, trigger string) (*policy.Source, 
 	if trigger != Start {
 		r.Log.WithFields(logrus.Fields{logfields.Policy: src.Origin, logfields.Trigger: trigger}).Info("policy reloaded")
 	}
-	return src, nil
+	return nil
 }
 
 // Digest identifies a policy source: its modules by name and its data.

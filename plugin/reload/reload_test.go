@@ -80,7 +80,7 @@ func TestReloadKeepsTheLastGoodPolicy(t *testing.T) {
 		t.Errorf("no warning about TEAM-404, which no rule declares")
 	}
 	want := `
-# HELP dood_guard_policy_loads_total Policy loads by result (success, failure) and trigger (start, sighup, watch).
+# HELP dood_guard_policy_loads_total Policy loads by result (success, failure) and trigger (start, sighup, watch, bundle).
 # TYPE dood_guard_policy_loads_total counter
 dood_guard_policy_loads_total{result="failure",trigger="watch"} 2
 dood_guard_policy_loads_total{result="success",trigger="sighup"} 1

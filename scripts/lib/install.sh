@@ -3,7 +3,7 @@
 # Debian machine. Source it; do not execute it.
 #
 #   dg_install_deps   apt-get install docker.io busybox-static iproute2 (and
-#                     util-linux, tar, curl, jq; gcc, pkg-config and
+#                     util-linux, tar, curl, jq, python3; gcc, pkg-config and
 #                     libseccomp-dev to build the Docker 29 engine's runc,
 #                     scripts/lib/engine.sh) when something is missing;
 #                     never starts the system's Docker service.
@@ -28,6 +28,8 @@ dg_missing_pkgs() {
 	command -v curl >/dev/null 2>&1 || pkgs+=(curl)
 	# scripts/install.sh edits daemon.json with jq (managed-mode integration run).
 	command -v jq >/dev/null 2>&1 || pkgs+=(jq)
+	# The fleet integration test's bundle server is python3 -m http.server.
+	command -v python3 >/dev/null 2>&1 || pkgs+=(python3)
 	# The Docker 29 engine's runc is built with cgo and libseccomp
 	# (scripts/build-engine.sh); libseccomp-golang finds it with pkg-config.
 	command -v gcc >/dev/null 2>&1 || pkgs+=(gcc)
