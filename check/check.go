@@ -18,6 +18,7 @@ import (
 
 	"github.com/docker/go-plugins-helpers/authorization"
 	"github.com/dood-guard/dood-guard/plugin/guard"
+	"github.com/dood-guard/dood-guard/plugin/input"
 	"github.com/dood-guard/dood-guard/plugin/state"
 	"github.com/dood-guard/dood-guard/plugin/verdict"
 	"github.com/dood-guard/dood-guard/policies/catalogue"
@@ -34,7 +35,7 @@ type Item struct {
 	URI     string
 	Body    []byte
 	Locate  func(path string) Location
-	Volumes map[string]map[string]any // volume state the input itself establishes
+	Volumes map[string]*input.VolumeInfo // volume state the input itself establishes
 }
 
 // Location is where a request field came from in the input.
@@ -172,25 +173,25 @@ var errNeedsDaemon = errors.New("the objects it points at exist only on the daem
 // state the input itself establishes (the volumes a compose project creates)
 // when that covers all of them.
 type stateSource struct {
-	known  map[string]map[string]any
+	known  map[string]*input.VolumeInfo
 	needed []state.Ref
 }
 
-func (s *stateSource) reset(known map[string]map[string]any) { s.known, s.needed = known, nil }
+func (s *stateSource) reset(known map[string]*input.VolumeInfo) { s.known, s.needed = known, nil }
 
-func (s *stateSource) Lookup(_ context.Context, input map[string]any, kinds []string) (map[string]any, error) {
-	refs, err := state.Refs(input, kinds)
+func (s *stateSource) Lookup(_ context.Context, doc *input.Document, kinds []string) (*input.State, error) {
+	refs, err := state.Refs(doc, kinds)
 	if err != nil {
 		return nil, err
 	}
 	if len(refs) == 0 {
 		return nil, nil
 	}
-	volumes := map[string]any{}
+	volumes := map[string]*input.Volume{}
 	var unknown []state.Ref
 	for _, r := range refs {
 		if v, ok := s.known[r.Name]; ok && r.Kind == "volume" {
-			volumes[r.Name] = withPath(v, r.Path)
+			volumes[r.Name] = &input.Volume{Found: true, VolumeInfo: v, Path: r.Path}
 			continue
 		}
 		unknown = append(unknown, r)
@@ -199,16 +200,7 @@ func (s *stateSource) Lookup(_ context.Context, input map[string]any, kinds []st
 		s.needed = unknown
 		return nil, errNeedsDaemon
 	}
-	return map[string]any{"containers": map[string]any{}, "volumes": volumes}, nil
+	return &input.State{Containers: map[string]*input.Container{}, Volumes: volumes}, nil
 }
 
 func (s *stateSource) Observe(string, string) {}
-
-func withPath(v map[string]any, p string) map[string]any {
-	out := make(map[string]any, len(v)+1)
-	for k, x := range v {
-		out[k] = x
-	}
-	out["path"] = p
-	return out
-}

@@ -13,6 +13,7 @@ import (
 	"github.com/dood-guard/dood-guard/plugin/engine"
 	"github.com/dood-guard/dood-guard/plugin/guard"
 	"github.com/dood-guard/dood-guard/plugin/hostpath"
+	"github.com/dood-guard/dood-guard/plugin/input"
 	"github.com/dood-guard/dood-guard/plugin/normalize"
 	"github.com/dood-guard/dood-guard/plugin/policy"
 	"github.com/dood-guard/dood-guard/plugin/state"
@@ -79,21 +80,20 @@ type emptyDaemon struct{}
 
 const guardID = "4f2a9c0e7b1d3a5f6e8c0b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a2c4e6b8d0f2a"
 
-func (emptyDaemon) Lookup(_ context.Context, input map[string]any, kinds []string) (map[string]any, error) {
-	refs, err := state.Refs(input, kinds)
+func (emptyDaemon) Lookup(_ context.Context, doc *input.Document, kinds []string) (*input.State, error) {
+	refs, err := state.Refs(doc, kinds)
 	if err != nil || len(refs) == 0 {
 		return nil, err
 	}
-	cs, vs := map[string]any{}, map[string]any{}
-	out := map[string]any{"containers": cs, "volumes": vs}
+	out := &input.State{Containers: map[string]*input.Container{}, Volumes: map[string]*input.Volume{}}
 	for _, r := range refs {
 		switch r.Kind {
 		case state.KindAuthzPlugins:
-			out[r.Kind] = []any{map[string]any{"name": "dood-guard:latest", "id": guardID, "plugin": "dood-guard:latest"}}
+			out.AuthzPlugins = []input.AuthzPlugin{{Name: "dood-guard:latest", ID: guardID, Plugin: "dood-guard:latest"}}
 		case "volume":
-			vs[r.Name] = map[string]any{"found": false, "path": r.Path}
+			out.Volumes[r.Name] = &input.Volume{Path: r.Path}
 		default:
-			cs[r.Name] = map[string]any{"found": false, "path": r.Path}
+			out.Containers[r.Name] = &input.Container{Path: r.Path}
 		}
 	}
 	return out, nil

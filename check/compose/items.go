@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/dood-guard/dood-guard/plugin/input"
 	"net/url"
 	"sort"
 
@@ -31,7 +32,7 @@ func Items(ctx context.Context, files []string, o Options) ([]check.Item, error)
 		v = "1.41"
 	}
 	prefix := "/v" + v
-	known := map[string]map[string]any{}
+	known := map[string]*input.VolumeInfo{}
 	var items []check.Item
 
 	for _, key := range sortedKeys(p.Volumes) {
@@ -44,13 +45,13 @@ func Items(ctx context.Context, files []string, o Options) ([]check.Item, error)
 		if err != nil {
 			return nil, err
 		}
-		opts := map[string]any{}
+		opts := map[string]string{}
 		for k, x := range vol.DriverOpts {
 			opts[k] = x
 		}
 		// What the daemon will hold once compose created it: containers
 		// mounting it by name are judged against that.
-		known[vol.Name] = map[string]any{"found": true, "name": vol.Name, "driver": vol.Driver, "options": opts}
+		known[vol.Name] = &input.VolumeInfo{Name: vol.Name, Driver: vol.Driver, Options: opts}
 		path := []string{"volumes", key}
 		items = append(items, check.Item{Source: firstFile(p), Object: "volume " + key, Method: "POST", URI: prefix + "/volumes/create", Body: b,
 			Locate: func(field string) check.Location { return lines.locate(append(path, driverKey(field)...)) }})

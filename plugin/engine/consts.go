@@ -22,6 +22,18 @@ import (
 // calls a non-deterministic built-in. The analysis over-approximates: a
 // reference with a variable in it depends on every rule it could select. A
 // rule whose computation fails is simply left to evaluation.
+//
+// This rests on how OPA's evaluator (topdown) uses the virtual cache, which
+// is not a documented contract: before evaluating a rule's document it asks
+// the cache by the document's full ground path (complete rules, rules with
+// a default, partial sets and objects); it takes a cached value without
+// evaluating the rule, and (nil, true) as known to be undefined; and it
+// calls Push and Pop around every `with`, where constCache stops answering.
+// opacache_test.go checks each point against the OPA in go.mod by handing
+// it a table that disagrees with the rules, so an upgrade that changes one
+// fails a test rather than a decision. Should OPA stop asking the cache,
+// the table goes unused (slower, never wrong); should it stop pushing under
+// `with`, constants would leak into replaced data, which the tests catch.
 
 // constTable maps a constant rule's path to its value.
 type constTable struct {

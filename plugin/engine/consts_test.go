@@ -10,6 +10,7 @@ import (
 
 	"github.com/dood-guard/dood-guard/internal/goldenhttp"
 	"github.com/dood-guard/dood-guard/plugin/decode"
+	"github.com/dood-guard/dood-guard/plugin/input"
 	"github.com/dood-guard/dood-guard/plugin/normalize"
 	"github.com/dood-guard/dood-guard/plugin/policy"
 	"github.com/dood-guard/dood-guard/plugin/route"
@@ -153,13 +154,13 @@ keys := {concat("", [p, "/"]) | some p in data.paths}
 }
 
 // goldenInputs are the input documents of the guard's golden requests.
-func goldenInputs(t *testing.T) map[string]map[string]any {
+func goldenInputs(t *testing.T) map[string]*input.Document {
 	t.Helper()
 	files, err := goldenhttp.Files("../guard/testdata")
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]map[string]any{}
+	out := map[string]*input.Document{}
 	for _, f := range files {
 		ar, err := goldenhttp.Read(f)
 		if err != nil {

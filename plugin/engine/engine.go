@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dood-guard/dood-guard/plugin/input"
 	"sort"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -98,11 +99,13 @@ func New(ctx context.Context, modules map[string]string, data map[string]any) (*
 // decision and give it again for the same input.
 func (e *Engine) Deterministic() bool { return e.deterministic }
 
-// Decide evaluates the decision for one input document: plain JSON values
-// (maps, slices, strings, bools, json.Number), or OPA values already built
-// (normalize hands the body over as one), which pass through untouched.
-func (e *Engine) Decide(ctx context.Context, input map[string]any) (Decision, error) {
-	v, err := inputValue(input)
+// Decide evaluates the decision for one input document: an
+// *input.Document, or plain JSON values (maps, slices, strings, bools,
+// json.Number). input.Value converts it, the one conversion to OPA values;
+// OPA values already built (normalize hands the body over as one) pass
+// through untouched.
+func (e *Engine) Decide(ctx context.Context, doc any) (Decision, error) {
+	v, err := input.Value(doc)
 	if err != nil {
 		return Decision{}, fmt.Errorf("convert input: %w", err)
 	}

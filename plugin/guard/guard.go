@@ -15,6 +15,7 @@ import (
 	"github.com/dood-guard/dood-guard/plugin/decisionlog"
 	"github.com/dood-guard/dood-guard/plugin/enforce"
 	"github.com/dood-guard/dood-guard/plugin/engine"
+	"github.com/dood-guard/dood-guard/plugin/input"
 	"github.com/dood-guard/dood-guard/plugin/metrics"
 	"github.com/dood-guard/dood-guard/plugin/normalize"
 	"github.com/dood-guard/dood-guard/plugin/verdict"
@@ -60,7 +61,7 @@ type StateSource interface {
 	// declares for the request's endpoint (kinds, never empty), or nil when
 	// the request points at nothing; an error means the state could not be
 	// read.
-	Lookup(ctx context.Context, input map[string]any, kinds []string) (map[string]any, error)
+	Lookup(ctx context.Context, doc *input.Document, kinds []string) (*input.State, error)
 	// Observe is told about each request the daemon has handled.
 	Observe(method, requestURI string)
 }
@@ -257,20 +258,18 @@ func (g *Guard) evaluate(ctx context.Context, l *loaded, nreq normalize.Request,
 			return resolve(source)
 		}
 	}
-	input, err := normalize.Input(nreq, body, opts)
+	doc, err := normalize.Input(nreq, body, opts)
 	if err != nil {
 		return []verdict.Violation{verdict.New(verdict.BodyUndecodable, "the request body cannot be read as dockerd reads it: "+err.Error(), "")}, !resolved
 	}
 	if l.engine == nil {
 		return []verdict.Violation{verdict.New(verdict.PolicyFailed, "no policy is loaded", "")}, false
 	}
-	st, stateErr := g.lookupState(ctx, l.engine, input)
+	st, stateErr := g.lookupState(ctx, l.engine, doc)
 	g.metrics.StateLookup(st != nil, stateErr)
-	if st != nil {
-		input["state"] = st
-	}
+	doc.State = st
 	pure := !resolved && st == nil && stateErr == nil
-	d, err := l.engine.Decide(ctx, input)
+	d, err := l.engine.Decide(ctx, doc)
 	if err != nil {
 		return []verdict.Violation{verdict.New(verdict.PolicyFailed, "policy evaluation failed: "+err.Error(), "")}, false
 	}
@@ -301,13 +300,12 @@ func (g *Guard) evaluate(ctx context.Context, l *loaded, nreq normalize.Request,
 
 // lookupState reads the daemon's state for the objects the request points
 // at. Outcomes resting on state are never remembered.
-func (g *Guard) lookupState(ctx context.Context, e *engine.Engine, input map[string]any) (map[string]any, error) {
-	endpoint, _ := input["endpoint"].(string)
-	kinds := e.Lookups()[endpoint]
+func (g *Guard) lookupState(ctx context.Context, e *engine.Engine, doc *input.Document) (*input.State, error) {
+	kinds := e.Lookups()[doc.Endpoint]
 	if g.state == nil || len(kinds) == 0 {
 		return nil, nil
 	}
-	return g.state.Lookup(ctx, input, kinds)
+	return g.state.Lookup(ctx, doc, kinds)
 }
 
 func ruleID(v verdict.Violation) string { return v.ID }

@@ -3,6 +3,7 @@ package guard
 import (
 	"context"
 	"errors"
+	"github.com/dood-guard/dood-guard/plugin/input"
 	"strings"
 	"sync"
 	"testing"
@@ -21,22 +22,22 @@ const testGuardID = "4f2a9c0e7b1d3a5f6e8c0b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a2c4e6b8
 // guard installed as the managed plugin dood-guard:latest as its only
 // authorization plugin.
 func emptyDaemon() *fakeState {
-	return &fakeState{chain: []any{map[string]any{"name": "dood-guard:latest", "id": testGuardID, "plugin": "dood-guard:latest"}}}
+	return &fakeState{chain: []input.AuthzPlugin{{Name: "dood-guard:latest", ID: testGuardID, Plugin: "dood-guard:latest"}}}
 }
 
 // fakeState answers lookups from a table, as plugin/state would. Safe for
 // concurrent use, as the guard calls it (TestConcurrentDecisionsWhilePoliciesSwap).
 type fakeState struct {
-	containers map[string]map[string]any
-	chain      []any // input.state.authz_plugins
+	containers map[string]*input.Existing
+	chain      []input.AuthzPlugin // input.state.authz_plugins
 	err        error
 	mu         sync.Mutex // guards lookups and observed
 	lookups    int
 	observed   []string
 }
 
-func (f *fakeState) Lookup(_ context.Context, input map[string]any, kinds []string) (map[string]any, error) {
-	refs, err := state.Refs(input, kinds)
+func (f *fakeState) Lookup(_ context.Context, doc *input.Document, kinds []string) (*input.State, error) {
+	refs, err := state.Refs(doc, kinds)
 	if err != nil || len(refs) == 0 {
 		return nil, err
 	}
@@ -46,22 +47,18 @@ func (f *fakeState) Lookup(_ context.Context, input map[string]any, kinds []stri
 	if f.err != nil {
 		return nil, f.err
 	}
-	cs, vs := map[string]any{}, map[string]any{}
-	out := map[string]any{"containers": cs, "volumes": vs}
+	out := &input.State{Containers: map[string]*input.Container{}, Volumes: map[string]*input.Volume{}}
 	for _, r := range refs {
 		if r.Kind == state.KindAuthzPlugins {
-			out[state.KindAuthzPlugins] = append([]any{}, f.chain...)
+			out.AuthzPlugins = append([]input.AuthzPlugin{}, f.chain...)
 			continue
 		}
 		if r.Kind == "volume" {
-			vs[r.Name] = map[string]any{"found": false, "path": r.Path}
+			out.Volumes[r.Name] = &input.Volume{Path: r.Path}
 			continue
 		}
-		c, ok := f.containers[r.Name]
-		if !ok {
-			c = map[string]any{"found": false}
-		}
-		cs[r.Name] = c
+		c := f.containers[r.Name]
+		out.Containers[r.Name] = &input.Container{Found: c != nil, Existing: c, Path: r.Path}
 	}
 	return out, nil
 }
@@ -74,21 +71,21 @@ func (f *fakeState) Observe(method, uri string) {
 
 // stateContainer is a container as plugin/state renders it: what it is,
 // and the body and facts a create of it would have (normalize.Existing).
-func stateContainer(name string, privileged bool) map[string]any {
+func stateContainer(name string, privileged bool) *input.Existing {
 	body, facts, err := normalize.Existing(&container.Config{Image: "x"}, &container.HostConfig{Privileged: privileged}, normalize.Options{})
 	if err != nil {
 		panic(err)
 	}
-	return map[string]any{
-		"found": true, "id": name + "-id", "name": name, "privileged": privileged,
-		"mounts": []any{}, "namespaces": map[string]any{}, "cap_add": []any{}, "labels": map[string]any{},
-		"body": body, "facts": facts,
+	return &input.Existing{
+		ID: name + "-id", Name: name, Privileged: privileged,
+		Mounts: []input.ContainerMount{}, Namespaces: map[string]string{}, CapAdd: []string{}, Labels: map[string]string{},
+		Body: body, Facts: facts,
 	}
 }
 
 func TestStateReachesThePolicy(t *testing.T) {
 	g := newTestGuard(t)
-	st := &fakeState{containers: map[string]map[string]any{"dind": stateContainer("dind", true), "web": stateContainer("web", false)}}
+	st := &fakeState{containers: map[string]*input.Existing{"dind": stateContainer("dind", true), "web": stateContainer("web", false)}}
 	g.SetState(st)
 	exec := func(name string) authorization.Request {
 		return jsonReq("POST", "/v1.41/containers/"+name+"/exec", `{"Cmd":["sh"],"User":"1000"}`)
@@ -133,7 +130,7 @@ func TestStateReachesThePolicy(t *testing.T) {
 
 func TestStateIsNotServedFromTheDecisionCache(t *testing.T) {
 	g := newTestGuard(t)
-	st := &fakeState{containers: map[string]map[string]any{"x": stateContainer("x", false)}}
+	st := &fakeState{containers: map[string]*input.Existing{"x": stateContainer("x", false)}}
 	g.SetState(st)
 	req := authorization.Request{RequestMethod: "GET", RequestURI: "/v1.41/containers/x/export"}
 	if out := g.Decide(context.Background(), req); !out.Response.Allow {
@@ -210,9 +207,9 @@ func TestLookupTable(t *testing.T) {
 // the chain is not; without the chain, plugin management is refused.
 func TestAuthzChainProtected(t *testing.T) {
 	const id = "9c1f0e2d3b4a59687706f5e4d3c2b1a0918273645546372819a0b1c2d3e4f5a6"
-	chain := []any{
-		map[string]any{"name": "localhost:5000/team/guard:1.0", "id": id, "plugin": "localhost:5000/team/guard:1.0"},
-		map[string]any{"name": "legacy-authz", "id": "", "plugin": ""},
+	chain := []input.AuthzPlugin{
+		{Name: "localhost:5000/team/guard:1.0", ID: id, Plugin: "localhost:5000/team/guard:1.0"},
+		{Name: "legacy-authz"},
 	}
 	g := newTestGuard(t)
 	g.SetState(&fakeState{chain: chain})
@@ -284,7 +281,7 @@ func BenchmarkDecideWithState(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			g := newTestGuard(b) // emptyDaemon: "web" does not exist
 			if c.state {
-				g.SetState(&fakeState{containers: map[string]map[string]any{"web": web}})
+				g.SetState(&fakeState{containers: map[string]*input.Existing{"web": web}})
 			}
 			b.ReportAllocs()
 			for b.Loop() {

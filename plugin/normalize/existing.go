@@ -2,7 +2,9 @@ package normalize
 
 import (
 	"fmt"
+	"github.com/dood-guard/dood-guard/plugin/normalize/jsonterm"
 
+	"github.com/dood-guard/dood-guard/plugin/input"
 	"github.com/moby/moby/api/types/container"
 )
 
@@ -16,7 +18,7 @@ import (
 // Inspect shows the effective cgroup namespace mode: on cgroup v1 hosts
 // "host" is what every create that names no mode gets, so it is read as not
 // given, as `dood-guard audit` reads it.
-func Existing(cfg *container.Config, hc *container.HostConfig, opts Options) (body map[string]any, facts map[string]any, err error) {
+func Existing(cfg *container.Config, hc *container.HostConfig, opts Options) (body map[string]any, facts *input.Facts, err error) {
 	if cfg == nil {
 		cfg = &container.Config{}
 	}
@@ -32,7 +34,7 @@ func Existing(cfg *container.Config, hc *container.HostConfig, opts Options) (bo
 	if err != nil {
 		return nil, nil, err
 	}
-	v, err := toValue(cfg)
+	v, err := jsonterm.Plain(cfg)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -40,7 +42,7 @@ func Existing(cfg *container.Config, hc *container.HostConfig, opts Options) (bo
 	if !ok {
 		return nil, nil, fmt.Errorf("container config renders as %T", v)
 	}
-	if body["HostConfig"], err = toValue(hc); err != nil {
+	if body["HostConfig"], err = jsonterm.Plain(hc); err != nil {
 		return nil, nil, err
 	}
 	return body, facts, nil
@@ -49,6 +51,6 @@ func Existing(cfg *container.Config, hc *container.HostConfig, opts Options) (bo
 // RecordedBind is the fact of a bind mount an existing container has
 // without a HostConfig entry of its own (taken with VolumesFrom): its
 // recorded source, resolved on the host now like any bind source.
-func RecordedBind(source, target string, readOnly bool, p string, opts Options) map[string]any {
+func RecordedBind(source, target string, readOnly bool, p string, opts Options) input.Mount {
 	return bindFact(cleanSource(source), target, readOnly, false, p, opts.Resolve)
 }

@@ -74,7 +74,7 @@ func TestExecFacts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := Input(Request{Endpoint: "exec.create"}, v, Options{})
+	in, err := plainInput(Request{Endpoint: "exec.create"}, v, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestServiceFacts(t *testing.T) {
 	}
 	// Bind sources resolve on this host, where a single-node swarm runs
 	// the tasks.
-	in, err := Input(Request{Endpoint: "service.create"}, v, Options{Resolve: func(src string) (string, string) {
+	in, err := plainInput(Request{Endpoint: "service.create"}, v, Options{Resolve: func(src string) (string, string) {
 		if src != "/var/run" {
 			t.Errorf("resolved %q, want only the bind source /var/run", src)
 		}
@@ -154,7 +154,7 @@ func TestPluginServiceFacts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := Input(Request{Endpoint: "service.create"}, v, Options{})
+	in, err := plainInput(Request{Endpoint: "service.create"}, v, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func TestPluginServiceFacts(t *testing.T) {
 		t.Errorf("plugin fact (-want +got):\n%s", diff)
 	}
 	v, _ = decode.Body("service.update", []byte(`{"TaskTemplate":{"Runtime":"plugin"}}`))
-	in, _ = Input(Request{Endpoint: "service.update"}, v, Options{})
+	in, _ = plainInput(Request{Endpoint: "service.update"}, v, Options{})
 	if _, ok := in["facts"].(map[string]any)["plugin"]; !ok {
 		t.Error("a plugin runtime without a PluginSpec has no plugin fact")
 	}

@@ -30,7 +30,7 @@ func FuzzCreateFacts(f *testing.F) {
 		if err != nil {
 			return // the guard denies what it cannot decode (DG-BODY-002)
 		}
-		in, err := Input(Request{Endpoint: "container.create", APIVersion: "1.41"}, v, Options{})
+		in, err := plainInput(Request{Endpoint: "container.create", APIVersion: "1.41"}, v, Options{})
 		if err != nil {
 			return // only invalid bind specs fail, and the guard denies those
 		}

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/dood-guard/dood-guard/plugin/input"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
 )
@@ -13,8 +14,8 @@ import (
 // containerMounts lists every mount the container will get, from Binds,
 // Mounts, Tmpfs and image volumes, in the daemon's terms. Bind sources are
 // resolved on the host when opts.Resolve is set.
-func containerMounts(hc *container.HostConfig, opts Options) ([]any, error) {
-	out := make([]any, 0, len(hc.Binds)+len(hc.Mounts)+len(hc.Tmpfs))
+func containerMounts(hc *container.HostConfig, opts Options) ([]input.Mount, error) {
+	out := make([]input.Mount, 0, len(hc.Binds)+len(hc.Mounts)+len(hc.Tmpfs))
 	for i, raw := range hc.Binds {
 		p := fmt.Sprintf("HostConfig.Binds[%d]", i)
 		m, err := parseBind(raw, hc.VolumeDriver, p, opts.Resolve)
@@ -42,13 +43,13 @@ func containerMounts(hc *container.HostConfig, opts Options) ([]any, error) {
 // (cleaned lexically), anything else names a volume. The daemon refuses the
 // specs this refuses, so an error here only fails closed on a request that
 // could not succeed anyway.
-func parseBind(raw, volumeDriverName, p string, resolve resolver) (map[string]any, error) {
+func parseBind(raw, volumeDriverName, p string, resolve resolver) (input.Mount, error) {
 	if strings.Count(raw, ":") > 2 {
-		return nil, fmt.Errorf("invalid bind spec %q", raw)
+		return input.Mount{}, fmt.Errorf("invalid bind spec %q", raw)
 	}
 	arr := strings.SplitN(raw, ":", 3)
 	if arr[0] == "" {
-		return nil, fmt.Errorf("invalid bind spec %q", raw)
+		return input.Mount{}, fmt.Errorf("invalid bind spec %q", raw)
 	}
 	var source, target, mode string
 	switch len(arr) {
@@ -56,14 +57,14 @@ func parseBind(raw, volumeDriverName, p string, resolve resolver) (map[string]an
 		target = arr[0]
 	case 2:
 		if validMode(arr[1]) {
-			return nil, fmt.Errorf("invalid bind spec %q", raw)
+			return input.Mount{}, fmt.Errorf("invalid bind spec %q", raw)
 		}
 		source, target = arr[0], arr[1]
 	default:
 		source, target, mode = arr[0], arr[1], arr[2]
 	}
 	if !validMode(mode) {
-		return nil, fmt.Errorf("invalid bind mode %q", mode)
+		return input.Mount{}, fmt.Errorf("invalid bind mode %q", mode)
 	}
 	readOnly := false
 	for _, o := range strings.Split(mode, ",") {
@@ -106,12 +107,12 @@ func validMode(mode string) bool {
 // specMount reads one HostConfig.Mounts (or service ContainerSpec.Mounts)
 // entry. Types are kept as given: the daemon refuses unknown types, so a
 // policy only needs to judge known ones.
-func specMount(m mount.Mount, p string, resolve resolver) map[string]any {
+func specMount(m mount.Mount, p string, resolve resolver) input.Mount {
 	switch m.Type {
 	case mount.TypeBind:
 		create := m.BindOptions != nil && m.BindOptions.CreateMountpoint
 		f := bindFact(cleanSource(m.Source), m.Target, m.ReadOnly, create, p+".Source", resolve)
-		f["read_only_non_recursive"] = m.ReadOnly && m.BindOptions != nil && m.BindOptions.ReadOnlyNonRecursive
+		*f.ReadOnlyNonRecursive = m.ReadOnly && m.BindOptions != nil && m.BindOptions.ReadOnlyNonRecursive
 		return f
 	case mount.TypeVolume:
 		driver, opts, subpath := "", map[string]string(nil), ""
@@ -122,13 +123,13 @@ func specMount(m mount.Mount, p string, resolve resolver) map[string]any {
 			}
 		}
 		f := mountFact(string(m.Type), m.Source, m.Target, m.ReadOnly, volumeDriver(driver), opts, p)
-		f["subpath"] = subpath
+		f.Subpath = &subpath
 		return f
 	case mount.TypeImage:
 		// A local image's file system, always mounted read-only (API 1.48).
 		f := mountFact(string(m.Type), m.Source, m.Target, true, "", nil, p)
 		if m.ImageOptions != nil {
-			f["subpath"] = m.ImageOptions.Subpath
+			f.Subpath = &m.ImageOptions.Subpath
 		}
 		return f
 	}
@@ -143,15 +144,14 @@ type resolver = func(source string) (hostSource, kind string)
 // guard does not resolve, and host_source is then the source), and whether
 // the client asked the daemon to create a missing source
 // ("create_mountpoint").
-func bindFact(source, target string, readOnly, createMountpoint bool, p string, resolve resolver) map[string]any {
+func bindFact(source, target string, readOnly, createMountpoint bool, p string, resolve resolver) input.Mount {
 	m := mountFact(string(mount.TypeBind), source, target, readOnly, "", nil, p)
 	host, kind := source, "unknown"
 	if resolve != nil {
 		host, kind = resolve(source)
 	}
-	m["host_source"] = host
-	m["host_kind"] = kind
-	m["create_mountpoint"] = createMountpoint
-	m["read_only_non_recursive"] = false
+	nonRecursive := false
+	m.HostSource, m.HostKind = &host, &kind
+	m.CreateMountpoint, m.ReadOnlyNonRecursive = &createMountpoint, &nonRecursive
 	return m
 }

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/dood-guard/dood-guard/plugin/input"
 	"github.com/dood-guard/dood-guard/plugin/route"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
@@ -31,21 +32,21 @@ const endpointSysctlsKey = "com.docker.network.endpoint.sysctls"
 // addNewerContainerFacts adds the facts of a container create (or legacy
 // start) for the newer fields: annotations (API 1.43), sysctls (HostConfig
 // and, from API 1.46, per endpoint).
-func addNewerContainerFacts(facts map[string]any, hc *container.HostConfig, nc *network.NetworkingConfig, req Request) {
+func addNewerContainerFacts(facts *input.Facts, hc *container.HostConfig, nc *network.NetworkingConfig, req Request) {
 	if facts == nil {
 		return
 	}
 	if hc == nil {
 		hc = &container.HostConfig{}
 	}
-	annotations := []any{}
+	annotations := []input.KeyValue{}
 	// A legacy start body is read only below API 1.24, by daemons whose
 	// start path is not known to apply the create handler's 1.43 gate:
 	// there the annotations count (see the most).
 	if honours(req, "1.43") || req.Endpoint == "container.start" {
 		annotations = keyValues(hc.Annotations, "HostConfig.Annotations")
 	}
-	facts["annotations"] = annotations
+	facts.Annotations = annotations
 
 	sysctls := keyValues(hc.Sysctls, "HostConfig.Sysctls")
 	if nc != nil {
@@ -60,59 +61,59 @@ func addNewerContainerFacts(facts map[string]any, hc *container.HostConfig, nc *
 			}
 		}
 	}
-	facts["sysctls"] = sysctls
+	facts.Sysctls = sysctls
 
 	// Below API 1.44 the daemon makes every read-only bind non-recursive
 	// (submounts stay writable), as all daemons did before Docker 25.
 	if !honours(req, "1.44") {
-		if mounts, ok := facts["mounts"].([]any); ok {
-			for _, m := range mounts {
-				if mm, ok := m.(map[string]any); ok && mm["type"] == "bind" && mm["read_only"] == true {
-					mm["read_only_non_recursive"] = true
-				}
+		for i := range facts.Mounts {
+			if m := &facts.Mounts[i]; m.Type == "bind" && m.ReadOnly && m.ReadOnlyNonRecursive != nil {
+				*m.ReadOnlyNonRecursive = true
 			}
 		}
 	}
 }
 
 // connectFacts are the facts of a network connect: the endpoint's sysctls.
-func connectFacts(b *network.ConnectRequest) map[string]any {
-	sysctls := []any{}
+func connectFacts(b *network.ConnectRequest) *input.Facts {
+	sysctls := []input.KeyValue{}
 	if b.EndpointConfig != nil {
-		sysctls = endpointSysctls(b.EndpointConfig.DriverOpts, "", "EndpointConfig.DriverOpts")
+		if s := endpointSysctls(b.EndpointConfig.DriverOpts, "", "EndpointConfig.DriverOpts"); s != nil {
+			sysctls = s
+		}
 	}
-	return map[string]any{"sysctls": sysctls}
+	return &input.Facts{Sysctls: sysctls}
 }
 
 // endpointSysctls lists the sysctls of one endpoint's driver options, split
 // as libnetwork splits them: entries on ",", name and value on the first
 // "=".
-func endpointSysctls(opts map[string]string, network, p string) []any {
+func endpointSysctls(opts map[string]string, network, p string) []input.KeyValue {
 	raw, ok := opts[endpointSysctlsKey]
 	if !ok {
 		return nil
 	}
-	out := []any{}
+	out := []input.KeyValue{}
 	for _, e := range strings.Split(raw, ",") {
 		name, value, _ := strings.Cut(e, "=")
-		out = append(out, map[string]any{
-			"name": name, "value": value, "raw": e, "endpoint": true, "network": network,
-			"path": p + "[" + fmt.Sprintf("%q", endpointSysctlsKey) + "]",
+		out = append(out, input.KeyValue{
+			Name: name, Value: value, Raw: &e, Endpoint: true, Network: &network,
+			Path: p + "[" + fmt.Sprintf("%q", endpointSysctlsKey) + "]",
 		})
 	}
 	return out
 }
 
 // keyValues lists a string map in key order, each entry with its path.
-func keyValues(m map[string]string, p string) []any {
+func keyValues(m map[string]string, p string) []input.KeyValue {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	out := make([]any, 0, len(keys))
+	out := make([]input.KeyValue, 0, len(keys))
 	for _, k := range keys {
-		out = append(out, map[string]any{"key": k, "name": k, "value": m[k], "endpoint": false, "path": fmt.Sprintf("%s[%q]", p, k)})
+		out = append(out, input.KeyValue{Key: &k, Name: k, Value: m[k], Path: fmt.Sprintf("%s[%q]", p, k)})
 	}
 	return out
 }
@@ -121,8 +122,8 @@ func keyValues(m map[string]string, p string) []any {
 // driver as fully-qualified CDI names: every ID of the "cdi" driver, and,
 // for the other drivers, an ID that holds "=" (vendor.com/class=name), which
 // the daemon's CDI-backed GPU drivers (Docker 29.2) pass through as they are.
-func cdiDevices(r container.DeviceRequest) []any {
-	out := []any{}
+func cdiDevices(r container.DeviceRequest) []string {
+	out := []string{}
 	for _, id := range r.DeviceIDs {
 		if r.Driver == "cdi" || strings.Contains(id, "=") {
 			out = append(out, id)

@@ -15,7 +15,7 @@ func versionedFacts(t *testing.T, body, version string, given bool) map[string]a
 	if err != nil {
 		t.Fatalf("decode: %v", err)
 	}
-	in, err := Input(Request{Phase: "request", Endpoint: "container.create", APIVersion: version, APIVersionGiven: given}, v, Options{})
+	in, err := plainInput(Request{Phase: "request", Endpoint: "container.create", APIVersion: version, APIVersionGiven: given}, v, Options{})
 	if err != nil {
 		t.Fatalf("normalize: %v", err)
 	}
@@ -85,7 +85,7 @@ func TestEndpointSysctls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := Input(Request{Endpoint: "network.connect"}, v, Options{})
+	in, err := plainInput(Request{Endpoint: "network.connect"}, v, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func TestLegacyStartKeepsAnnotations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := Input(Request{Endpoint: "container.start", APIVersion: "1.23", APIVersionGiven: true}, v, Options{})
+	in, err := plainInput(Request{Endpoint: "container.start", APIVersion: "1.23", APIVersionGiven: true}, v, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,13 +1,20 @@
-// Package normalize builds the canonical input document a policy sees: the
-// request as dockerd's router and handlers will act on it, with moby's field
-// names, plus derived facts (mounts, capabilities, namespaces, security
-// options) computed the way the daemon computes them.
+// Package normalize builds the canonical input document a policy sees
+// (plugin/input): the request as dockerd's router and handlers will act on
+// it, with moby's field names, plus derived facts (mounts, capabilities,
+// namespaces, security options) computed the way the daemon computes them.
+//
+// By what it does:
+//   - normalize.go: the document (Input), from the routed request;
+//   - body.go: the body as the policy sees it, secrets redacted, encoded by
+//     jsonterm (the JSON-to-OPA value encoding, a package of its own);
+//   - facts.go, container.go, mounts.go, seccomp.go, process.go, newer.go:
+//     a container's facts (create, legacy start, exec) and their parts;
+//   - service.go, swarm.go: a service's facts, as swarm converts its spec;
+//   - existing.go: an existing container read as a create of it (state).
 package normalize
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
+	"github.com/dood-guard/dood-guard/plugin/input"
 )
 
 // Request is what routing established about an API call.
@@ -41,24 +48,22 @@ type Options struct {
 // Input builds the document handed to the policy. body is the value decode
 // produced for the endpoint, or nil when the request carries none.
 //
-// The document's "body" member is already an OPA value (an ast.Value: the
-// typed body encoded once by encoding/json, which makes its field names
-// canonical, and read straight into OPA terms); every other member is a plain
-// JSON value. ast.InterfaceToValue passes ast values through, so the whole
-// document converts as before, without re-encoding the body.
-func Input(req Request, body any, opts Options) (map[string]any, error) {
-	in := map[string]any{
-		"phase":                 req.Phase,
-		"user":                  req.User,
-		"auth_method":           req.AuthMethod,
-		"method":                req.Method,
-		"path":                  req.Path,
-		"api_version":           req.APIVersion,
-		"api_version_given":     req.APIVersionGiven,
-		"api_version_supported": req.APIVersionSupported,
-		"endpoint":              req.Endpoint,
-		"params":                stringMap(req.Params),
-		"query":                 stringMap(req.Query),
+// The document's body is already an OPA value (an ast.Value: the typed body
+// encoded once by encoding/json, which makes its field names canonical, and
+// read straight into OPA terms); input.Value passes it through.
+func Input(req Request, body any, opts Options) (*input.Document, error) {
+	in := &input.Document{
+		Phase:               req.Phase,
+		User:                req.User,
+		AuthMethod:          req.AuthMethod,
+		Method:              req.Method,
+		Path:                req.Path,
+		APIVersion:          req.APIVersion,
+		APIVersionGiven:     req.APIVersionGiven,
+		APIVersionSupported: req.APIVersionSupported,
+		Endpoint:            req.Endpoint,
+		Params:              nonNilMap(req.Params),
+		Query:               nonNilMap(req.Query),
 	}
 	if body == nil {
 		return in, nil
@@ -67,51 +72,14 @@ func Input(req Request, body any, opts Options) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	in["body"] = canon
-	if facts != nil {
-		in["facts"] = facts
-	}
+	in.Body = canon
+	in.Facts = facts
 	return in, nil
 }
 
-// redacted says which keys of an endpoint's body are dropped: secret
-// material a policy has no business reading and that must never reach a
-// decision log. nil keeps everything.
-func redacted(endpoint string) func(key string) bool {
-	switch endpoint {
-	case "secret.create", "secret.update", "config.create", "config.update":
-		return func(k string) bool { return k == "Data" }
-	case "swarm.join":
-		return func(k string) bool { return k == "JoinToken" }
-	case "swarm.unlock":
-		return func(k string) bool { return k == "UnlockKey" }
-	case "image.push":
-		// A legacy push body is registry credentials and nothing else.
-		return func(string) bool { return true }
+func nonNilMap(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
 	}
-	return nil
-}
-
-// toValue re-encodes a typed value into plain JSON values, so the policy
-// sees canonical field names whatever spelling the client used.
-func toValue(v any) (any, error) {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("re-encode body: %w", err)
-	}
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.UseNumber()
-	var out any
-	if err := d.Decode(&out); err != nil {
-		return nil, fmt.Errorf("re-decode body: %w", err)
-	}
-	return out, nil
-}
-
-func stringMap(m map[string]string) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
+	return m
 }

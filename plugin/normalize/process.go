@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dood-guard/dood-guard/plugin/input"
 	"github.com/moby/sys/user"
 )
 
@@ -16,19 +17,17 @@ import (
 // which the guard does not read: it is reported as "name", with uid null.
 // An empty value means the image's user (exec: the container's), unknown
 // here.
-//
-// Shape: {"value", "path", "uid": int or null, "name": "" or the name}.
-func userFact(raw, p string) map[string]any {
-	f := map[string]any{"value": raw, "path": p, "uid": nil, "name": ""}
+func userFact(raw, p string) *input.User {
+	f := &input.User{Value: raw, Path: p}
 	if raw == "" {
 		return f
 	}
 	part, _, _ := strings.Cut(raw, ":")
 	// No passwd or group source: numeric users resolve, names do not.
 	if u, err := user.GetExecUser(part, nil, nil, nil); err == nil {
-		f["uid"] = u.Uid
+		f.UID = &u.Uid
 	} else if _, numeric := strconv.Atoi(part); numeric != nil {
-		f["name"] = part
+		f.Name = part
 	}
 	// A numeric user out of range stays uid null, name "": the runtime
 	// refuses it.

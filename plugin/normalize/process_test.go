@@ -40,7 +40,11 @@ func TestUserFactResolvesAsTheRuntime(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.value, func(t *testing.T) {
 			f := userFact(c.value, "User")
-			if diff := cmp.Diff(c.want, got{f["uid"], f["name"].(string)}); diff != "" {
+			var uid any
+			if f.UID != nil {
+				uid = *f.UID
+			}
+			if diff := cmp.Diff(c.want, got{uid, f.Name}); diff != "" {
 				t.Errorf("userFact(%q) (-want +got):\n%s", c.value, diff)
 			}
 		})
@@ -79,15 +83,8 @@ func FuzzUserFact(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		fact := userFact(raw, "User")
-		name := fact["name"].(string)
-		switch uid := fact["uid"].(type) {
-		case nil:
-		case int:
-			if name != "" || uid < 0 || uid > 1<<31-1 {
-				t.Fatalf("userFact(%q) = %v", raw, fact)
-			}
-		default:
-			t.Fatalf("uid of type %T", uid)
+		if uid := fact.UID; uid != nil && (fact.Name != "" || *uid < 0 || *uid > 1<<31-1) {
+			t.Fatalf("userFact(%q) = %+v, uid %d", raw, fact, *uid)
 		}
 	})
 }

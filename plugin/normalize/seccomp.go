@@ -1,6 +1,9 @@
 package normalize
 
-import "github.com/dood-guard/dood-guard/plugin/seccompdiff"
+import (
+	"github.com/dood-guard/dood-guard/plugin/input"
+	"github.com/dood-guard/dood-guard/plugin/seccompdiff"
+)
 
 // seccompFact describes the seccomp profile the container will run with:
 // the last "seccomp" security option wins, as in the daemon's
@@ -8,39 +11,34 @@ import "github.com/dood-guard/dood-guard/plugin/seccompdiff"
 // "unconfined", or "custom"; a custom profile carries what
 // seccompdiff.Analyze found for the container's capabilities
 // (add and drop as normalised facts).
-func seccompFact(secOpts []any, add, drop []any) map[string]any {
-	var opt map[string]any
-	for _, o := range secOpts {
-		if m := o.(map[string]any); m["key"] == "seccomp" {
-			opt = m
+func seccompFact(secOpts []input.SecurityOption, add, drop []input.StringFact) *input.Seccomp {
+	var opt *input.SecurityOption
+	for i := range secOpts {
+		if secOpts[i].Key == "seccomp" {
+			opt = &secOpts[i]
 		}
 	}
 	if opt == nil {
-		return map[string]any{"mode": "default", "path": ""}
+		return &input.Seccomp{Mode: "default"}
 	}
-	value, p := opt["value"].(string), opt["path"].(string)
-	switch value {
+	switch opt.Value {
 	case "", "builtin":
-		return map[string]any{"mode": "default", "path": p}
+		return &input.Seccomp{Mode: "default", Path: opt.Path}
 	case "unconfined":
-		return map[string]any{"mode": "unconfined", "path": p}
+		return &input.Seccomp{Mode: "unconfined", Path: opt.Path}
 	}
-	r := seccompdiff.Analyze(value, seccompdiff.EffectiveCapabilities(factValues(add), factValues(drop)))
-	refused := make([]any, 0, len(r.AllowsRefused))
-	for _, s := range r.AllowsRefused {
-		refused = append(refused, s)
-	}
-	return map[string]any{
-		"mode": "custom", "path": p, "digest": r.Digest, "error": r.Error,
-		"unconfined": r.Unconfined, "default_action": r.DefaultAction, "default_allows": r.DefaultAllows,
-		"allows_refused_syscalls": refused,
+	r := seccompdiff.Analyze(opt.Value, seccompdiff.EffectiveCapabilities(factValues(add), factValues(drop)))
+	return &input.Seccomp{
+		Mode: "custom", Path: opt.Path, Digest: &r.Digest, Error: &r.Error,
+		Unconfined: &r.Unconfined, DefaultAction: &r.DefaultAction, DefaultAllows: &r.DefaultAllows,
+		AllowsRefusedSyscalls: nonNil(r.AllowsRefused),
 	}
 }
 
-func factValues(facts []any) []string {
+func factValues(facts []input.StringFact) []string {
 	out := make([]string, 0, len(facts))
 	for _, f := range facts {
-		out = append(out, f.(map[string]any)["value"].(string))
+		out = append(out, f.Value)
 	}
 	return out
 }

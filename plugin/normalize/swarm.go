@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/dood-guard/dood-guard/plugin/input"
 	"github.com/moby/moby/api/types/mount"
 )
 
@@ -38,7 +39,7 @@ func swarmMountType(t mount.Type) mount.Type {
 // becomes depends on the node and the task ({{.Node.Hostname}},
 // {{.Task.Slot}}, or a plain {{"/"}}), so the policy cannot judge it as
 // written. A templated Source is not resolved: it names no path yet.
-func serviceMount(m mount.Mount, p string, resolve resolver) map[string]any {
+func serviceMount(m mount.Mount, p string, resolve resolver) input.Mount {
 	m.Type = swarmMountType(m.Type)
 	if strings.Contains(m.Source, "{{") {
 		resolve = nil
@@ -63,10 +64,6 @@ func serviceMount(m mount.Mount, p string, resolve resolver) map[string]any {
 		}
 	}
 	sort.Strings(templated)
-	list := make([]any, 0, len(templated))
-	for _, t := range templated {
-		list = append(list, t)
-	}
-	f["templated"] = list
+	f.Templated = templated
 	return f
 }

@@ -13,7 +13,7 @@ func serviceFactsOf(t *testing.T, body string) map[string]any {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := Input(Request{Endpoint: "service.create"}, v, Options{})
+	in, err := plainInput(Request{Endpoint: "service.create"}, v, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestTemplatedServiceSourceIsNotResolved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := Input(Request{Endpoint: "service.create"}, v, Options{Resolve: func(src string) (string, string) {
+	in, err := plainInput(Request{Endpoint: "service.create"}, v, Options{Resolve: func(src string) (string, string) {
 		if src != "/srv/link" {
 			t.Errorf("resolved %q", src)
 		}

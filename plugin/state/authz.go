@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/dood-guard/dood-guard/plugin/input"
 	"regexp"
 	"strings"
 
@@ -65,16 +66,16 @@ func (m managedPlugin) authz() bool {
 }
 
 // AuthzPlugins reads the daemon's authorization chain and resolves each
-// entry to the managed plugin the daemon would use for it, as a JSON-ready
-// list for input.state.authz_plugins.
-func (s *Source) AuthzPlugins(ctx context.Context) ([]any, error) {
+// entry to the managed plugin the daemon would use for it
+// (input.state.authz_plugins).
+func (s *Source) AuthzPlugins(ctx context.Context) ([]input.AuthzPlugin, error) {
 	chain, err := s.authzChain(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]any, 0, len(chain))
+	out := make([]input.AuthzPlugin, 0, len(chain))
 	for _, p := range chain {
-		out = append(out, map[string]any{"name": p.Name, "id": p.ID, "plugin": p.Plugin})
+		out = append(out, input.AuthzPlugin{Name: p.Name, ID: p.ID, Plugin: p.Plugin})
 	}
 	return out, nil
 }

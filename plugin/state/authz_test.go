@@ -3,6 +3,8 @@ package state
 import (
 	"context"
 	"errors"
+	"github.com/dood-guard/dood-guard/plugin/input"
+	"github.com/open-policy-agent/opa/v1/ast"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -38,13 +40,17 @@ func TestAuthzPlugins(t *testing.T) {
 		map[string]any{"name": "dood-guard-it-1", "id": "", "plugin": ""},
 		map[string]any{"name": "late-authz:latest", "id": otherID, "plugin": "late-authz:latest"},
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	plain, err := input.Value(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(ast.MustInterfaceToValue(want).String(), plain.String()); diff != "" {
 		t.Errorf("chain (-want +got):\n%s", diff)
 	}
 
 	// Looked up for the kind the policy declares; an unreadable daemon is
 	// an error, never an empty chain.
-	st, err := s.Lookup(context.Background(), map[string]any{"endpoint": "plugin.disable"}, []string{KindAuthzPlugins})
+	st, err := plainLookup(s, context.Background(), &input.Document{Endpoint: "plugin.disable"}, []string{KindAuthzPlugins})
 	if err != nil || !cmp.Equal(want, st[KindAuthzPlugins]) {
 		t.Errorf("Lookup: %v %v", st, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/dood-guard/dood-guard/plugin/input"
 	"github.com/dood-guard/dood-guard/plugin/normalize"
 	"github.com/moby/moby/api/types/container"
 )
@@ -42,12 +43,12 @@ func containerState(b []byte) (any, error) {
 }
 
 // namespaces are the recorded namespace modes.
-func (c *inspected) namespaces() map[string]any {
+func (c *inspected) namespaces() map[string]string {
 	hc := c.HostConfig
 	if hc == nil {
-		return map[string]any{}
+		return map[string]string{}
 	}
-	return map[string]any{
+	return map[string]string{
 		"pid": string(hc.PidMode), "network": string(hc.NetworkMode), "ipc": string(hc.IpcMode),
 		"uts": string(hc.UTSMode), "user": string(hc.UsernsMode), "cgroup": string(hc.CgroupnsMode),
 	}
@@ -56,64 +57,49 @@ func (c *inspected) namespaces() map[string]any {
 // render is the container as the policy sees it (docs/input.md#state):
 // what it is, its mounts, and "body" and "facts" as a create of it would
 // be read now, every bind source resolved on the host at this moment.
-func (c *inspected) render(host normalize.Options) (map[string]any, error) {
+func (c *inspected) render(host normalize.Options) (*input.Existing, error) {
 	body, facts, err := normalize.Existing(c.Config, c.HostConfig, host)
 	if err != nil {
 		return nil, fmt.Errorf("container %s: %w", strings.TrimPrefix(c.Name, "/"), err)
 	}
-	out := map[string]any{
-		"found":      true,
-		"id":         c.ID,
-		"name":       strings.TrimPrefix(c.Name, "/"),
-		"privileged": false,
-		"namespaces": c.namespaces(),
-		"cap_add":    []any{},
-		"labels":     map[string]any{},
-		"body":       body,
-		"facts":      facts,
+	out := &input.Existing{
+		ID:         c.ID,
+		Name:       strings.TrimPrefix(c.Name, "/"),
+		Namespaces: c.namespaces(),
+		CapAdd:     []string{},
+		Labels:     map[string]string{},
+		Body:       body,
+		Facts:      facts,
 	}
 	if hc := c.HostConfig; hc != nil {
-		out["privileged"] = hc.Privileged
-		caps := make([]any, 0, len(hc.CapAdd))
+		out.Privileged = hc.Privileged
 		for _, cap := range hc.CapAdd {
-			caps = append(caps, NormalizeCapability(cap))
+			out.CapAdd = append(out.CapAdd, NormalizeCapability(cap))
 		}
-		out["cap_add"] = caps
 	}
-	if c.Config != nil {
-		labels := make(map[string]any, len(c.Config.Labels))
-		for k, v := range c.Config.Labels {
-			labels[k] = v
-		}
-		out["labels"] = labels
+	if c.Config != nil && c.Config.Labels != nil {
+		out.Labels = c.Config.Labels
 	}
 	// Binds the container has without a HostConfig entry (VolumesFrom)
 	// are mounted at start like its own: add them to the facts.
-	factMounts, _ := facts["mounts"].([]any)
 	declared := map[[2]string]bool{}
-	for _, m := range factMounts {
-		mm := mapOf(m)
-		if str(mm["type"]) == "bind" {
-			declared[[2]string{str(mm["source"]), path.Clean(str(mm["target"]))}] = true
+	for _, m := range facts.Mounts {
+		if m.Type == "bind" {
+			declared[[2]string{m.Source, path.Clean(m.Target)}] = true
 		}
 	}
-	mounts := make([]any, 0, len(c.Mounts))
+	out.Mounts = make([]input.ContainerMount, 0, len(c.Mounts))
 	for i, m := range c.Mounts {
-		src := m.Source
-		mount := map[string]any{"type": m.Type, "source": src, "destination": m.Destination, "driver": m.Driver, "name": m.Name}
-		if m.Type == "bind" && src != "" {
-			f := normalize.RecordedBind(src, m.Destination, !m.RW, fmt.Sprintf("Mounts[%d]", i), host)
-			src = str(f["source"])
-			mount["source"] = src
-			mount["host_source"], mount["host_kind"] = f["host_source"], f["host_kind"]
-			if !declared[[2]string{src, path.Clean(m.Destination)}] {
-				factMounts = append(factMounts, f)
+		mount := input.ContainerMount{Type: m.Type, Source: m.Source, Destination: m.Destination, Driver: m.Driver, Name: m.Name}
+		if m.Type == "bind" && m.Source != "" {
+			f := normalize.RecordedBind(m.Source, m.Destination, !m.RW, fmt.Sprintf("Mounts[%d]", i), host)
+			mount.Source, mount.HostSource, mount.HostKind = f.Source, f.HostSource, f.HostKind
+			if !declared[[2]string{f.Source, path.Clean(m.Destination)}] {
+				facts.Mounts = append(facts.Mounts, f)
 			}
 		}
-		mounts = append(mounts, mount)
+		out.Mounts = append(out.Mounts, mount)
 	}
-	facts["mounts"] = factMounts
-	out["mounts"] = mounts
 	return out, nil
 }
 
@@ -139,9 +125,8 @@ func volumeState(b []byte) (any, error) {
 	if err := json.Unmarshal(b, &v); err != nil {
 		return nil, err
 	}
-	opts := make(map[string]any, len(v.Options))
-	for k, x := range v.Options {
-		opts[k] = x
+	if v.Options == nil {
+		v.Options = map[string]string{}
 	}
-	return map[string]any{"found": true, "name": v.Name, "driver": v.Driver, "options": opts}, nil
+	return &input.VolumeInfo{Name: v.Name, Driver: v.Driver, Options: v.Options}, nil
 }

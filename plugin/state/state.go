@@ -34,6 +34,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dood-guard/dood-guard/plugin/input"
 	"github.com/dood-guard/dood-guard/plugin/normalize"
 	"github.com/dood-guard/dood-guard/plugin/route"
 )
@@ -179,20 +180,20 @@ func sortedKeys[V any](m map[string]V) []string {
 // Refs lists the objects a canonical input document points at, for the
 // lookups the policy declares for its endpoint (kinds). An unknown kind is
 // an error.
-func Refs(input map[string]any, kinds []string) ([]Ref, error) {
+func Refs(doc *input.Document, kinds []string) ([]Ref, error) {
 	var refs []Ref
 	for _, k := range kinds {
 		switch k {
 		case KindParamsName:
-			if name := str(mapOf(input["params"])["name"]); name != "" {
+			if name := doc.Params["name"]; name != "" {
 				refs = append(refs, Ref{"container", name, "params.name"})
 			}
 		case KindQueryContainer:
-			if name := str(mapOf(input["query"])["container"]); name != "" {
+			if name := doc.Query["container"]; name != "" {
 				refs = append(refs, Ref{"container", name, "query.container"})
 			}
 		case KindCreate:
-			refs = append(refs, createRefs(mapOf(input["facts"]))...)
+			refs = append(refs, createRefs(doc.Facts)...)
 		case KindAuthzPlugins:
 			refs = append(refs, Ref{Kind: KindAuthzPlugins})
 		default:
@@ -204,30 +205,29 @@ func Refs(input map[string]any, kinds []string) ([]Ref, error) {
 
 // createRefs are the containers a create takes volumes from or joins the
 // namespaces of, and the named volumes it mounts.
-func createRefs(facts map[string]any) []Ref {
+func createRefs(facts *input.Facts) []Ref {
 	if facts == nil {
 		return nil
 	}
 	var refs []Ref
-	for _, f := range listOf(facts["volumes_from"]) {
-		ref, _, _ := strings.Cut(str(mapOf(f)["value"]), ":")
+	for _, f := range facts.VolumesFrom {
+		ref, _, _ := strings.Cut(f.Value, ":")
 		if ref != "" {
-			refs = append(refs, Ref{"container", ref, str(mapOf(f)["path"])})
+			refs = append(refs, Ref{"container", ref, f.Path})
 		}
 	}
-	ns := mapOf(facts["namespaces"])
-	for _, kind := range []string{"pid", "network", "ipc"} {
-		n := mapOf(ns[kind])
-		if ref, ok := strings.CutPrefix(str(n["mode"]), "container:"); ok && ref != "" {
-			refs = append(refs, Ref{"container", ref, str(n["path"])})
+	if ns := facts.Namespaces; ns != nil {
+		for _, n := range []input.Namespace{ns.Pid, ns.Network, ns.Ipc} {
+			if ref, ok := strings.CutPrefix(n.Mode, "container:"); ok && ref != "" {
+				refs = append(refs, Ref{"container", ref, n.Path})
+			}
 		}
 	}
-	for _, m := range listOf(facts["mounts"]) {
-		mm := mapOf(m)
+	for _, m := range facts.Mounts {
 		// Every named volume: an existing volume is used with the options
 		// it was created with, whatever the request says.
-		if str(mm["type"]) == "volume" && str(mm["source"]) != "" {
-			refs = append(refs, Ref{"volume", str(mm["source"]), str(mm["path"])})
+		if m.Type == "volume" && m.Source != "" {
+			refs = append(refs, Ref{"volume", m.Source, m.Path})
 		}
 	}
 	return refs
@@ -239,36 +239,35 @@ var ErrUnavailable = errors.New("daemon state unavailable")
 // Lookup finds the objects the input points at, for the lookups the policy
 // declares for its endpoint (kinds), and returns the "state" member, or nil
 // when the request points at nothing.
-func (s *Source) Lookup(ctx context.Context, input map[string]any, kinds []string) (map[string]any, error) {
-	refs, err := Refs(input, kinds)
+func (s *Source) Lookup(ctx context.Context, doc *input.Document, kinds []string) (*input.State, error) {
+	refs, err := Refs(doc, kinds)
 	if err != nil || len(refs) == 0 {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
-	containers, volumes := map[string]any{}, map[string]any{}
-	out := map[string]any{"containers": containers, "volumes": volumes}
+	out := &input.State{Containers: map[string]*input.Container{}, Volumes: map[string]*input.Volume{}}
 	for _, r := range refs {
 		if r.Kind == KindAuthzPlugins {
 			chain, err := s.AuthzPlugins(ctx)
 			if err != nil {
 				return nil, err
 			}
-			out[KindAuthzPlugins] = chain
+			out.AuthzPlugins = chain
 			continue
 		}
 		if r.Kind == "volume" {
-			if _, done := volumes[r.Name]; done {
+			if _, done := out.Volumes[r.Name]; done {
 				continue
 			}
 			v, err := s.volume(ctx, r.Name)
 			if err != nil {
 				return nil, err
 			}
-			volumes[r.Name] = withPath(v, r.Path)
+			out.Volumes[r.Name] = &input.Volume{Found: v != nil, VolumeInfo: v, Path: r.Path}
 			continue
 		}
-		if _, done := containers[r.Name]; done {
+		if _, done := out.Containers[r.Name]; done {
 			continue
 		}
 		ic, err := s.container(ctx, r.Name)
@@ -276,7 +275,7 @@ func (s *Source) Lookup(ctx context.Context, input map[string]any, kinds []strin
 			return nil, err
 		}
 		if ic == nil {
-			containers[r.Name] = withPath(missing(), r.Path)
+			out.Containers[r.Name] = &input.Container{Path: r.Path}
 			continue
 		}
 		c, err := ic.render(s.opts.Host)
@@ -286,24 +285,22 @@ func (s *Source) Lookup(ctx context.Context, input map[string]any, kinds []strin
 		if err := s.followJoins(ctx, c, maxJoinDepth); err != nil {
 			return nil, err
 		}
-		containers[r.Name] = withPath(c, r.Path)
+		out.Containers[r.Name] = &input.Container{Found: true, Existing: c, Path: r.Path}
 		// The volumes a container mounts: a volume created with host
 		// mount options reaches whoever enters the container or takes
 		// its volumes.
-		for _, m := range listOf(c["mounts"]) {
-			mm := mapOf(m)
-			name := str(mm["name"])
-			if str(mm["type"]) != "volume" || name == "" {
+		for _, m := range c.Mounts {
+			if m.Type != "volume" || m.Name == "" {
 				continue
 			}
-			if _, done := volumes[name]; done {
+			if _, done := out.Volumes[m.Name]; done {
 				continue
 			}
-			v, err := s.volume(ctx, name)
+			v, err := s.volume(ctx, m.Name)
 			if err != nil {
 				return nil, err
 			}
-			volumes[name] = withPath(v, r.Path)
+			out.Volumes[m.Name] = &input.Volume{Found: v != nil, VolumeInfo: v, Path: r.Path}
 		}
 	}
 	return out, nil
@@ -316,21 +313,27 @@ const maxJoinDepth = 4
 // container ("container:X") as "host" when X, followed the same way, is in
 // the host's: entering the joining container enters the host's namespace.
 // A chain longer than the bound is reported as "host" too (fail closed).
-// c is a rendered container of this lookup's own; both its "namespaces"
-// and its facts' namespace modes are changed.
-func (s *Source) followJoins(ctx context.Context, c map[string]any, depth int) error {
-	ns := mapOf(c["namespaces"])
+// c is a rendered container of this lookup's own: both its recorded
+// namespaces and its facts' namespace modes are changed.
+func (s *Source) followJoins(ctx context.Context, c *input.Existing, depth int) error {
 	for _, kind := range []string{"pid", "network", "ipc"} {
-		host, err := s.joinsHost(ctx, str(ns[kind]), kind, depth)
+		host, err := s.joinsHost(ctx, c.Namespaces[kind], kind, depth)
 		if err != nil {
 			return err
 		}
 		if !host {
 			continue
 		}
-		ns[kind] = "host"
-		if f := mapOf(mapOf(mapOf(c["facts"])["namespaces"])[kind]); f != nil {
-			f["mode"] = "host"
+		c.Namespaces[kind] = "host"
+		if ns := c.Facts.Namespaces; ns != nil {
+			switch kind {
+			case "pid":
+				ns.Pid.Mode = "host"
+			case "network":
+				ns.Network.Mode = "host"
+			case "ipc":
+				ns.Ipc.Mode = "host"
+			}
 		}
 	}
 	return nil
@@ -350,24 +353,13 @@ func (s *Source) joinsHost(ctx context.Context, mode, kind string, depth int) (b
 	if err != nil || x == nil {
 		return false, err
 	}
-	return s.joinsHost(ctx, str(x.namespaces()[kind]), kind, depth-1)
-}
-
-func withPath(v map[string]any, p string) map[string]any {
-	out := make(map[string]any, len(v)+1)
-	for k, x := range v {
-		out[k] = x
-	}
-	out["path"] = p
-	return out
+	return s.joinsHost(ctx, x.namespaces()[kind], kind, depth-1)
 }
 
 // validRef matches what the daemon can resolve: names
 // ([a-zA-Z0-9][a-zA-Z0-9_.-]*, optionally with a leading "/") and hex IDs
 // or ID prefixes. Anything else names nothing, so it is not sent.
 var validRef = regexp.MustCompile(`^/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
-
-func missing() map[string]any { return map[string]any{"found": false} }
 
 // container is the container a reference designates, or nil.
 func (s *Source) container(ctx context.Context, ref string) (*inspected, error) {
@@ -379,18 +371,18 @@ func (s *Source) container(ctx context.Context, ref string) (*inspected, error) 
 	return c, err
 }
 
-func (s *Source) volume(ctx context.Context, name string) (map[string]any, error) {
+// volume is what the daemon reports about a named volume, or nil when it
+// does not exist.
+func (s *Source) volume(ctx context.Context, name string) (*input.VolumeInfo, error) {
 	if !validRef.MatchString(name) || strings.HasPrefix(name, "/") {
-		return missing(), nil
+		return nil, nil
 	}
 	if exists, known := s.localVolume(ctx, name); known && !exists {
-		return missing(), nil
+		return nil, nil
 	}
 	v, err := s.cached(ctx, "v\x00"+name, "/volumes/"+url.PathEscape(name), volumeState)
-	if m, ok := v.(map[string]any); ok {
-		return m, err
-	}
-	return missing(), err
+	info, _ := v.(*input.VolumeInfo)
+	return info, err
 }
 
 // cached answers from the cache or asks the daemon. An answer is stored
@@ -496,21 +488,6 @@ func daemonMessage(b []byte) string {
 		b = b[:200]
 	}
 	return strings.TrimSpace(string(b))
-}
-
-func str(v any) string {
-	s, _ := v.(string)
-	return s
-}
-
-func mapOf(v any) map[string]any {
-	m, _ := v.(map[string]any)
-	return m
-}
-
-func listOf(v any) []any {
-	l, _ := v.([]any)
-	return l
 }
 
 // mutating are the endpoints after which a name, ID prefix or volume name

@@ -3,6 +3,8 @@ package state
 import (
 	"context"
 	"errors"
+	"github.com/dood-guard/dood-guard/plugin/input"
+	"github.com/open-policy-agent/opa/v1/ast"
 	"io"
 	"net"
 	"net/http"
@@ -136,8 +138,26 @@ func newSource(t *testing.T, d *fakeDaemon, opts Options) *Source {
 	return s
 }
 
-func execInput(ref string) map[string]any {
-	return map[string]any{"endpoint": "exec.create", "params": map[string]any{"name": ref}, "query": map[string]any{}}
+func execInput(ref string) *input.Document {
+	return &input.Document{Endpoint: "exec.create", Params: map[string]string{"name": ref}, Query: map[string]string{}}
+}
+
+// plainLookup is Source.Lookup with the state read back as the policy sees
+// it (input.Value), as plain values.
+func plainLookup(s *Source, ctx context.Context, doc *input.Document, kinds []string) (map[string]any, error) {
+	st, err := s.Lookup(ctx, doc, kinds)
+	if st == nil || err != nil {
+		return nil, err
+	}
+	v, err := input.Value(st)
+	if err != nil {
+		return nil, err
+	}
+	j, err := ast.JSON(v)
+	if err != nil {
+		return nil, err
+	}
+	return j.(map[string]any), nil
 }
 
 var (
@@ -150,7 +170,7 @@ func TestLookupReachIn(t *testing.T) {
 	d.containers["rootfs"] = rootfsInspect
 	d.volumes["hostroot"] = hostrootVolume
 	s := newSource(t, d, Options{})
-	got, err := s.Lookup(context.Background(), execInput("rootfs"), execKinds)
+	got, err := plainLookup(s, context.Background(), execInput("rootfs"), execKinds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +232,7 @@ func TestExistingContainerAsCreate(t *testing.T) {
 	s := newSource(t, d, Options{Host: host, TTL: time.Hour})
 	facts := func() map[string]any {
 		t.Helper()
-		st, err := s.Lookup(context.Background(), map[string]any{"endpoint": "container.start", "params": map[string]any{"name": "job"}}, execKinds)
+		st, err := plainLookup(s, context.Background(), &input.Document{Endpoint: "container.start", Params: map[string]string{"name": "job"}}, execKinds)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -260,7 +280,7 @@ func TestExistingContainerAsCreate(t *testing.T) {
 	}
 	// Which endpoints look the container up is the policy's table
 	// (policies/dood/lookups.rego; plugin/guard's TestLookupTable).
-	got, err := Refs(map[string]any{"endpoint": "container.start", "params": map[string]any{"name": "job"}}, []string{KindCreate, KindParamsName})
+	got, err := Refs(&input.Document{Endpoint: "container.start", Params: map[string]string{"name": "job"}}, []string{KindCreate, KindParamsName})
 	if err != nil || !cmp.Equal([]Ref{{"container", "job", "params.name"}}, got) {
 		t.Errorf("start refs: %v %v", got, err)
 	}
@@ -269,7 +289,7 @@ func TestExistingContainerAsCreate(t *testing.T) {
 func TestMissingObjectsAreReportedNotFailed(t *testing.T) {
 	d := newFakeDaemon(t)
 	s := newSource(t, d, Options{})
-	got, err := s.Lookup(context.Background(), execInput("nope"), execKinds)
+	got, err := plainLookup(s, context.Background(), execInput("nope"), execKinds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,27 +323,27 @@ func TestUnreadableStateIsAnError(t *testing.T) {
 		t.Errorf("unreachable daemon: err = %v, want ErrUnavailable", err)
 	}
 	// Requests that point at nothing never need the daemon.
-	if st, err := down.Lookup(context.Background(), map[string]any{"endpoint": "container.inspect", "params": map[string]any{"name": "rootfs"}}, nil); st != nil || err != nil {
+	if st, err := down.Lookup(context.Background(), &input.Document{Endpoint: "container.inspect", Params: map[string]string{"name": "rootfs"}}, nil); st != nil || err != nil {
 		t.Errorf("inspect: state %v, err %v; want neither", st, err)
 	}
 }
 
 func TestRefs(t *testing.T) {
-	create := map[string]any{
-		"endpoint": "container.create",
-		"facts": map[string]any{
-			"volumes_from": []any{map[string]any{"value": "rootfs:ro", "path": "HostConfig.VolumesFrom[0]"}},
-			"namespaces": map[string]any{
-				"pid":     map[string]any{"mode": "container:2222", "path": "HostConfig.PidMode"},
-				"network": map[string]any{"mode": "container:web", "path": "HostConfig.NetworkMode"},
-				"ipc":     map[string]any{"mode": "shareable", "path": "HostConfig.IpcMode"},
-				"uts":     map[string]any{"mode": "host", "path": "HostConfig.UTSMode"},
+	create := &input.Document{
+		Endpoint: "container.create",
+		Facts: &input.Facts{
+			VolumesFrom: []input.StringFact{{Value: "rootfs:ro", Path: "HostConfig.VolumesFrom[0]"}},
+			Namespaces: &input.Namespaces{
+				Pid:     input.Namespace{Mode: "container:2222", Path: "HostConfig.PidMode"},
+				Network: input.Namespace{Mode: "container:web", Path: "HostConfig.NetworkMode"},
+				Ipc:     input.Namespace{Mode: "shareable", Path: "HostConfig.IpcMode"},
+				Uts:     input.Namespace{Mode: "host", Path: "HostConfig.UTSMode"},
 			},
-			"mounts": []any{
-				map[string]any{"type": "volume", "source": "cache", "path": "HostConfig.Binds[0]"},
-				map[string]any{"type": "volume", "source": "", "path": "HostConfig.Mounts[0]"},
-				map[string]any{"type": "bind", "source": "/srv", "path": "HostConfig.Binds[1]"},
-				map[string]any{"type": "volume", "source": "opts", "path": "HostConfig.Mounts[1]"},
+			Mounts: []input.Mount{
+				{Type: "volume", Source: "cache", Path: "HostConfig.Binds[0]"},
+				{Type: "volume", Source: "", Path: "HostConfig.Mounts[0]"},
+				{Type: "bind", Source: "/srv", Path: "HostConfig.Binds[1]"},
+				{Type: "volume", Source: "opts", Path: "HostConfig.Mounts[1]"},
 			},
 		},
 	}
@@ -341,7 +361,7 @@ func TestRefs(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("create refs (-want +got):\n%s", diff)
 	}
-	commit := map[string]any{"endpoint": "container.commit", "query": map[string]any{"container": "web"}}
+	commit := &input.Document{Endpoint: "container.commit", Query: map[string]string{"container": "web"}}
 	if got, _ := Refs(commit, []string{KindQueryContainer}); !cmp.Equal([]Ref{{"container", "web", "query.container"}}, got) {
 		t.Errorf("commit refs: %v", got)
 	}
@@ -462,7 +482,7 @@ func TestNamespaceJoinsAreFollowed(t *testing.T) {
 	s := newSource(t, d, Options{})
 	ns := func(ref string) map[string]any {
 		t.Helper()
-		st, err := s.Lookup(context.Background(), execInput(ref), execKinds)
+		st, err := plainLookup(s, context.Background(), execInput(ref), execKinds)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -481,12 +501,12 @@ func TestNamespaceJoinsAreFollowed(t *testing.T) {
 }
 
 // volumeInput is a create that mounts these named volumes.
-func volumeInput(names ...string) map[string]any {
-	var mounts []any
+func volumeInput(names ...string) *input.Document {
+	var mounts []input.Mount
 	for i, n := range names {
-		mounts = append(mounts, map[string]any{"type": "volume", "source": n, "path": "HostConfig.Binds[" + strconv.Itoa(i) + "]"})
+		mounts = append(mounts, input.Mount{Type: "volume", Source: n, Path: "HostConfig.Binds[" + strconv.Itoa(i) + "]"})
 	}
-	return map[string]any{"endpoint": "container.create", "facts": map[string]any{"mounts": mounts}}
+	return &input.Document{Endpoint: "container.create", Facts: &input.Facts{Mounts: mounts}}
 }
 
 // hostResolver resolves on this machine, as the guard does with
@@ -522,7 +542,7 @@ func TestVolumeThatDoesNotExistYet(t *testing.T) {
 	s := newSource(t, d, Options{Host: hostResolver(t), Timeout: 2 * time.Second})
 
 	start := time.Now()
-	got, err := s.Lookup(context.Background(), volumeInput("cache", "hostroot"), createKinds)
+	got, err := plainLookup(s, context.Background(), volumeInput("cache", "hostroot"), createKinds)
 	if err != nil {
 		t.Fatalf("lookup: %v", err)
 	}
@@ -557,4 +577,21 @@ func TestVolumeThatDoesNotExistYet(t *testing.T) {
 	if _, err := s.Lookup(context.Background(), volumeInput("cache"), createKinds); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("no resolver: err = %v, want ErrUnavailable from asking the daemon", err)
 	}
+}
+
+// Readers of the plain document plainLookup returns.
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+func mapOf(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
+}
+
+func listOf(v any) []any {
+	l, _ := v.([]any)
+	return l
 }

@@ -1,10 +1,12 @@
 package normalize
 
 import (
+	"github.com/dood-guard/dood-guard/plugin/normalize/jsonterm"
 	"testing"
 
 	"github.com/dood-guard/dood-guard/internal/goldenhttp"
 	"github.com/dood-guard/dood-guard/plugin/decode"
+	"github.com/dood-guard/dood-guard/plugin/input"
 	"github.com/dood-guard/dood-guard/plugin/route"
 	"github.com/open-policy-agent/opa/v1/ast"
 )
@@ -16,7 +18,7 @@ func referenceBody(endpoint string, body any) (ast.Value, error) {
 	var canon any
 	switch b := body.(type) {
 	case *decode.ContainerCreate:
-		v, err := toValue(b.Config)
+		v, err := jsonterm.Plain(b.Config)
 		if err != nil {
 			return nil, err
 		}
@@ -24,21 +26,21 @@ func referenceBody(endpoint string, body any) (ast.Value, error) {
 		if !ok {
 			m = map[string]any{}
 		}
-		if m["HostConfig"], err = toValue(b.HostConfig); err != nil {
+		if m["HostConfig"], err = jsonterm.Plain(b.HostConfig); err != nil {
 			return nil, err
 		}
-		if m["NetworkingConfig"], err = toValue(b.NetworkingConfig); err != nil {
+		if m["NetworkingConfig"], err = jsonterm.Plain(b.NetworkingConfig); err != nil {
 			return nil, err
 		}
 		canon = m
 	case *decode.ContainerStart:
-		hc, err := toValue(b.HostConfig)
+		hc, err := jsonterm.Plain(b.HostConfig)
 		if err != nil {
 			return nil, err
 		}
 		canon = map[string]any{"HostConfig": hc}
 	default:
-		v, err := toValue(body)
+		v, err := jsonterm.Plain(body)
 		if err != nil {
 			return nil, err
 		}
@@ -98,7 +100,8 @@ func checkCanonical(t *testing.T, endpoint string, raw []byte) {
 	want, werr := referenceBody(endpoint, body)
 	// canonical also derives facts, which may fail (an invalid bind spec)
 	// while the body itself was built.
-	got, _, gerr := canonical(Request{Endpoint: endpoint, APIVersion: "1.41"}, body, Options{})
+	got, facts, gerr := canonical(Request{Endpoint: endpoint, APIVersion: "1.41"}, body, Options{})
+	checkFacts(t, endpoint, raw, facts)
 	if (werr == nil) != (got != nil) {
 		t.Fatalf("%s %q: reference error %v, canonical error %v", endpoint, raw, werr, gerr)
 	}
@@ -107,6 +110,32 @@ func checkCanonical(t *testing.T, endpoint string, raw []byte) {
 	}
 	if !same(want, got) || want.Compare(got) != 0 {
 		t.Fatalf("%s %q:\nreference %v\ncanonical %v", endpoint, raw, want, got)
+	}
+}
+
+// checkFacts: the facts as the engine converts them (input.Value) are
+// their encoding/json shape read by OPA: the typed facts hold no nil list
+// that the conversion would read differently, and every member the json
+// tags leave out is left out.
+func checkFacts(t *testing.T, endpoint string, raw []byte, facts *input.Facts) {
+	t.Helper()
+	if facts == nil {
+		return
+	}
+	got, err := input.Value(facts)
+	if err != nil {
+		t.Fatalf("%s %q: facts: %v", endpoint, raw, err)
+	}
+	plain, err := jsonterm.Plain(facts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ast.InterfaceToValue(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want.Compare(got) != 0 {
+		t.Fatalf("%s %q: facts\nas JSON %v\nValue   %v", endpoint, raw, want, got)
 	}
 }
 

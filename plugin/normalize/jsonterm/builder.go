@@ -1,0 +1,171 @@
+// Package jsonterm encodes typed values (moby's API structs) as the OPA
+// values a policy reads: encoding/json writes the canonical text (moby's
+// field names, whatever spelling the client used) and a strict reader turns
+// that text straight into OPA terms, with no map[string]any in between.
+// Anything the reader does not take goes the slow way (Plain, then
+// ast.InterfaceToValue), which gives the same value; plugin/normalize's
+// differential tests and fuzz target hold the two together.
+package jsonterm
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+)
+
+// Builder makes terms for one input document. Terms are carved from slabs
+// rather than allocated one by one; scratch stacks are reused through a
+// pool (the terms themselves are never reused: they belong to the value).
+type Builder struct {
+	slab  []ast.Term
+	items [][2]*ast.Term
+	elems []*ast.Term
+	seen  []uint64
+}
+
+var pool = sync.Pool{New: func() any { return new(Builder) }}
+
+func (b *Builder) Release() {
+	b.slab = nil // owned by the value now
+	clear(b.items)
+	clear(b.elems)
+	b.items, b.elems = b.items[:0], b.elems[:0]
+	pool.Put(b)
+}
+
+func (b *Builder) term(v ast.Value) *ast.Term {
+	if len(b.slab) == 0 {
+		b.slab = make([]ast.Term, 64)
+	}
+	t := &b.slab[0]
+	b.slab = b.slab[1:]
+	t.Value = v
+	return t
+}
+
+func (b *Builder) str(s string) *ast.Term {
+	if s == "" {
+		return ast.InternedEmptyString
+	}
+	return b.term(ast.String(s))
+}
+
+func (b *Builder) key(s string) *ast.Term {
+	if t, ok := keyTerms[s]; ok {
+		return t
+	}
+	return b.term(ast.String(s))
+}
+
+// Encode is Plain as an OPA value: encoding/json writes the canonical
+// text, which is read into terms without an intermediate map. Should the
+// text hold anything the fast reader does not take (a duplicate key from a
+// custom marshaller), the value is built the slow way: Plain, then
+// ast.InterfaceToValue.
+func (b *Builder) Encode(v any) (*ast.Term, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("re-encode body: %w", err)
+	}
+	p := reader{b: b, s: string(raw)}
+	t, err := p.value()
+	if err == nil {
+		p.skipSpace()
+		if p.i != len(p.s) {
+			err = errSlowPath
+		}
+	}
+	if err == nil {
+		return t, nil
+	}
+	if !errors.Is(err, errSlowPath) {
+		return nil, fmt.Errorf("re-decode body: %w", err)
+	}
+	nv, err := Plain(v)
+	if err != nil {
+		return nil, err
+	}
+	av, err := ast.InterfaceToValue(nv)
+	if err != nil {
+		return nil, fmt.Errorf("convert input: %w", err)
+	}
+	return ast.NewTerm(av), nil
+}
+
+// EncodeObject encodes v, which must encode as an object (an empty one if it
+// does not), with extra keys set on it, replacing keys it already has.
+func (b *Builder) EncodeObject(v any, extra ...[2]*ast.Term) (ast.Value, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("re-encode body: %w", err)
+	}
+	p := reader{b: b, s: string(raw)}
+	p.skipSpace()
+	if p.i < len(p.s) && p.s[p.i] == '{' {
+		t, err := p.object(extra)
+		if err == nil {
+			p.skipSpace()
+			if p.i == len(p.s) {
+				return t.Value, nil
+			}
+			err = errSlowPath
+		}
+		if !errors.Is(err, errSlowPath) {
+			return nil, fmt.Errorf("re-decode body: %w", err)
+		}
+	}
+	// Not an object, or not for the fast reader: as Plain and ast.InterfaceToValue build it.
+	nv, err := Plain(v)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := nv.(map[string]any)
+	if !ok {
+		m = map[string]any{}
+	}
+	av, err := ast.InterfaceToValue(m)
+	if err != nil {
+		return nil, fmt.Errorf("convert input: %w", err)
+	}
+	obj := av.(ast.Object)
+	items := make([][2]*ast.Term, 0, obj.Len()+len(extra))
+	obj.Foreach(func(k, v *ast.Term) {
+		if !hasKey(extra, k) {
+			items = append(items, ast.Item(k, v))
+		}
+	})
+	return ast.NewObject(append(items, extra...)...), nil
+}
+
+func hasKey(items [][2]*ast.Term, k *ast.Term) bool {
+	for _, it := range items {
+		if it[0].Equal(k) {
+			return true
+		}
+	}
+	return false
+}
+
+// Get takes a Builder for one document; Release gives it back.
+func Get() *Builder { return pool.Get().(*Builder) }
+
+// Plain re-encodes a typed value into plain JSON values (maps, slices,
+// strings, bools, json.Number), so the policy sees canonical field names
+// whatever spelling the client used.
+func Plain(v any) (any, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("re-encode body: %w", err)
+	}
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var out any
+	if err := d.Decode(&out); err != nil {
+		return nil, fmt.Errorf("re-decode body: %w", err)
+	}
+	return out, nil
+}
