@@ -33,6 +33,24 @@ func logLines(from int64, match func(map[string]any) bool) []map[string]any {
 }
 
 // waitLogLine waits up to d for a plugin log line that satisfies match.
+// currentGuardStart is the offset in the plugin's log after the last
+// guard process that stopped said so ("shutting down"): what follows is the
+// process serving now. 0 when none stopped yet.
+func currentGuardStart() int64 {
+	b, err := os.ReadFile(h.pluginLog)
+	if err != nil {
+		return 0
+	}
+	i := bytes.LastIndex(b, []byte("shutting down"))
+	if i < 0 {
+		return 0
+	}
+	if nl := bytes.IndexByte(b[i:], '\n'); nl >= 0 {
+		return int64(i + nl + 1)
+	}
+	return int64(len(b))
+}
+
 func waitLogLine(from int64, d time.Duration, match func(map[string]any) bool) map[string]any {
 	deadline := time.Now().Add(d)
 	for {
@@ -53,7 +71,9 @@ func TestDaemonVersionLearned(t *testing.T) {
 	requireEnv(t)
 	// The guard follows the daemon's events; it learns the versions when it
 	// connects (its reconnect back-off is at most 30s).
-	learned := waitLogLine(0, 45*time.Second, func(m map[string]any) bool {
+	// From the current guard process's start: an earlier test may have
+	// restarted it, and an earlier process's line says nothing of this one.
+	learned := waitLogLine(currentGuardStart(), 45*time.Second, func(m map[string]any) bool {
 		return m["msg"] == "the daemon's API versions learned"
 	})
 	if learned == nil {

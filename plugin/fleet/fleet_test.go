@@ -270,8 +270,13 @@ func TestRefusedBundlesKeepTheCurrentPolicy(t *testing.T) {
 			dir := t.TempDir()
 			in := &installs{}
 			f, hook := start(t, config(t, srv.URL, dir, true, ""), in)
-			waitFor(t, "the good bundle", func() bool { return in.n() == 1 })
-			persisted, _ := os.ReadFile(filepath.Join(dir, "bundles", "guard", "bundle.tar.gz"))
+			// Installed, then persisted: OPA writes the file after the
+			// activation the install is part of.
+			var persisted []byte
+			waitFor(t, "the good bundle, persisted", func() bool {
+				persisted, _ = os.ReadFile(filepath.Join(dir, "bundles", "guard", "bundle.tar.gz"))
+				return in.n() == 1 && len(persisted) > 0
+			})
 			srv.serve(tc.body, tc.status)
 			n := srv.count()
 			waitFor(t, "two more polls", func() bool { return srv.count() >= n+2 })
