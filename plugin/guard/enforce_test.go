@@ -2,37 +2,21 @@ package guard
 
 import (
 	"context"
-	"io"
 	"strings"
 	"testing"
 
 	"github.com/docker/go-plugins-helpers/authorization"
 	"github.com/dood-guard/dood-guard/plugin/decisionlog"
 	"github.com/dood-guard/dood-guard/plugin/enforce"
-	"github.com/dood-guard/dood-guard/plugin/engine"
 	"github.com/dood-guard/dood-guard/plugin/metrics"
-	"github.com/dood-guard/dood-guard/plugin/policy"
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	"github.com/sirupsen/logrus"
 )
 
 // enforcedGuard is the embedded policy under mode, with rules apart.
 func enforcedGuard(t testing.TB, mode enforce.Mode, rules map[string]enforce.Mode) *Guard {
 	t.Helper()
-	src, err := policy.Load(nil, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := engine.New(context.Background(), src.Modules, src.Data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := logrus.New()
-	log.SetOutput(io.Discard)
-	g := New(Options{Enforcement: mode}, log)
-	g.Install(e, rules)
-	return g
+	return embeddedGuard(t, Options{Enforcement: mode}, rules)
 }
 
 const (

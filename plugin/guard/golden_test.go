@@ -11,6 +11,7 @@ import (
 
 	"github.com/docker/go-plugins-helpers/authorization"
 	"github.com/dood-guard/dood-guard/internal/goldenhttp"
+	"github.com/dood-guard/dood-guard/plugin/enforce"
 	"github.com/dood-guard/dood-guard/plugin/engine"
 	"github.com/dood-guard/dood-guard/plugin/policy"
 	"github.com/google/go-cmp/cmp"
@@ -24,6 +25,15 @@ var update = flag.Bool("update", false, "rewrite the .want files of the golden r
 // is the only authorization plugin (emptyDaemon).
 func newTestGuard(t testing.TB) *Guard {
 	t.Helper()
+	g := embeddedGuard(t, Options{}, nil)
+	g.SetState(emptyDaemon())
+	return g
+}
+
+// embeddedGuard is a guard with opts serving the embedded policy and data,
+// with the per-rule enforcement rules; it logs nothing.
+func embeddedGuard(t testing.TB, opts Options, rules map[string]enforce.Mode) *Guard {
+	t.Helper()
 	src, err := policy.Load(nil, "")
 	if err != nil {
 		t.Fatal(err)
@@ -34,9 +44,8 @@ func newTestGuard(t testing.TB) *Guard {
 	}
 	log := logrus.New()
 	log.SetOutput(io.Discard)
-	g := New(Options{}, log)
-	g.SetEngine(e)
-	g.SetState(emptyDaemon())
+	g := New(opts, log)
+	g.Install(e, rules)
 	return g
 }
 

@@ -2,13 +2,9 @@ package guard
 
 import (
 	"context"
-	"io"
 	"testing"
 
 	"github.com/dood-guard/dood-guard/plugin/apiversion"
-	"github.com/dood-guard/dood-guard/plugin/engine"
-	"github.com/dood-guard/dood-guard/plugin/policy"
-	"github.com/sirupsen/logrus"
 )
 
 var (
@@ -18,19 +14,7 @@ var (
 
 func guardWithFlag(t *testing.T, flag string) *Guard {
 	t.Helper()
-	src, err := policy.Load(nil, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := engine.New(context.Background(), src.Modules, src.Data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := logrus.New()
-	log.SetOutput(io.Discard)
-	g := New(Options{DefaultAPIVersion: flag}, log)
-	g.SetEngine(e)
-	return g
+	return embeddedGuard(t, Options{DefaultAPIVersion: flag}, nil)
 }
 
 // An unprefixed request is read under the version the daemon in front of
