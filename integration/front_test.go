@@ -50,37 +50,10 @@ func (h *harness) startFront() error {
 // plugin gets (config dir, metrics), and waits until a ping passes through
 // it; env is added to its environment (DG_* settings).
 func (h *harness) runFront(env ...string) error {
-	logf, err := os.OpenFile(h.pluginLog, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	defer logf.Close()
 	args := append([]string{"proxy", "--socket", h.frontSock, "--name", h.pluginName,
 		"--fronts-dir", filepath.Join(h.tmp, "fronts"), "--log-format", "json", "--log-level", "debug",
 		"--docker-host", "unix://" + h.direct.socket}, h.policyArgs()...)
-	h.pluginCmd = exec.Command(h.bin, append(args, "--metrics-addr", "unix://"+h.metricsSock)...)
-	h.pluginCmd.Env = append(os.Environ(), env...)
-	h.pluginCmd.Stdout, h.pluginCmd.Stderr = logf, logf
-	h.pluginCmd.SysProcAttr = childAttr()
-	if err := h.pluginCmd.Start(); err != nil {
-		return fmt.Errorf("start the socket front: %v", err)
-	}
-	h.pluginDone = make(chan error, 1)
-	go func() { h.pluginDone <- h.pluginCmd.Wait() }()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case err := <-h.pluginDone:
-			h.pluginDone <- err
-			return fmt.Errorf("socket front exited during start-up (%v):\n%s", err, tail(h.pluginLog, 30))
-		default:
-		}
-		if guardReady() {
-			return nil
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return fmt.Errorf("socket front did not answer on %s within 30s:\n%s", h.frontSock, tail(h.pluginLog, 30))
+	return h.runGuardProcess("socket front", args, env, func() (bool, error) { return guardReady(), nil })
 }
 
 // guardReady says whether the guard under test answers: the plugin its

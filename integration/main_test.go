@@ -360,42 +360,59 @@ func (h *harness) runPlugin(env ...string) error {
 	if h.mode == modeFront {
 		return h.runFront(env...)
 	}
+	// The daemon the plugin looks state up in is the private one (started next).
+	args := append([]string{"serve", "--socket", h.pluginSock, "--log-format", "json", "--log-level", "debug",
+		"--docker-host", "unix://" + filepath.Join(h.tmp, "dockerd", "docker.sock")}, h.policyArgs()...)
+	return h.runGuardProcess("plugin", args, env, func() (bool, error) {
+		resp, err := pluginCall(h.pluginSock, "/Plugin.Activate", []byte("{}"))
+		if err != nil {
+			return false, nil
+		}
+		var a struct{ Implements []string }
+		if resp.Status == 200 && json.Unmarshal(resp.Body, &a) == nil && contains(a.Implements, "authz") {
+			return true, nil
+		}
+		return false, fmt.Errorf("plugin answered /Plugin.Activate with %s, want 200 {\"Implements\":[\"authz\"]}", resp)
+	})
+}
+
+// runGuardProcess starts the guard under test (the legacy plugin or the
+// socket front: what) with args, its metrics on h.metricsSock and env
+// added to its environment, logging to h.pluginLog, and waits up to 30s
+// until ready says it answers (an error from ready ends the wait).
+func (h *harness) runGuardProcess(what string, args, env []string, ready func() (bool, error)) error {
 	logf, err := os.OpenFile(h.pluginLog, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
 		return err
 	}
 	defer logf.Close()
-	// The daemon the plugin looks state up in is the private one (started next).
-	args := append([]string{"serve", "--socket", h.pluginSock, "--log-format", "json", "--log-level", "debug",
-		"--docker-host", "unix://" + filepath.Join(h.tmp, "dockerd", "docker.sock")}, h.policyArgs()...)
 	h.pluginCmd = exec.Command(h.bin, append(args, "--metrics-addr", "unix://"+h.metricsSock)...)
 	h.pluginCmd.Env = append(os.Environ(), env...)
 	h.pluginCmd.Stdout, h.pluginCmd.Stderr = logf, logf
 	h.pluginCmd.SysProcAttr = childAttr()
 	if err := h.pluginCmd.Start(); err != nil {
-		return fmt.Errorf("start plugin: %v", err)
+		return fmt.Errorf("start the %s: %v", what, err)
 	}
 	h.pluginDone = make(chan error, 1)
 	go func() { h.pluginDone <- h.pluginCmd.Wait() }()
-
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
 		case err := <-h.pluginDone:
 			h.pluginDone <- err
-			return fmt.Errorf("plugin exited during start-up (%v):\n%s", err, tail(h.pluginLog, 30))
+			return fmt.Errorf("%s exited during start-up (%v):\n%s", what, err, tail(h.pluginLog, 30))
 		default:
 		}
-		if resp, err := pluginCall(h.pluginSock, "/Plugin.Activate", []byte("{}")); err == nil {
-			var a struct{ Implements []string }
-			if resp.Status == 200 && json.Unmarshal(resp.Body, &a) == nil && contains(a.Implements, "authz") {
-				return nil
-			}
-			return fmt.Errorf("plugin answered /Plugin.Activate with %s, want 200 {\"Implements\":[\"authz\"]}", resp)
+		ok, err := ready()
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	return fmt.Errorf("plugin did not listen on %s within 30s:\n%s", h.pluginSock, tail(h.pluginLog, 30))
+	return fmt.Errorf("%s did not answer within 30s:\n%s", what, tail(h.pluginLog, 30))
 }
 
 // policyArgs say where the guard under test takes its policy from: the
