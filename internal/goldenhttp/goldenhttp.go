@@ -47,3 +47,23 @@ func Files(dir string) ([]string, error) {
 	}
 	return files, err
 }
+
+// Staged are the golden requests the per-stage benchmarks replay (route and
+// decode, normalise, the conversion to an OPA value): the docker CLI's
+// create with a workspace bind and a named volume, a compose create with
+// several mounts, an exec create and an inspect.
+var Staged = []string{"benign-cli-create", "benign-compose-create", "benign-exec-nonroot", "benign-inspect"}
+
+// ReadStaged reads the Staged requests from dir (plugin/guard/testdata),
+// by name.
+func ReadStaged(dir string) (map[string]authorization.Request, error) {
+	out := make(map[string]authorization.Request, len(Staged))
+	for _, name := range Staged {
+		req, err := Read(filepath.Join(dir, name+".http"))
+		if err != nil {
+			return nil, err
+		}
+		out[name] = req
+	}
+	return out, nil
+}
