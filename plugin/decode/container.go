@@ -68,8 +68,8 @@ func (w *createWrapper) effectiveHostConfig() (hc *container.HostConfig, legacy 
 }
 
 func decodeContainerCreate(body []byte) (any, error) {
-	var w createWrapper
-	if err := decodeFirst(body, &w); err != nil {
+	w, err := decodeFirst[createWrapper](body)
+	if err != nil {
 		return nil, err
 	}
 	hc, legacy := w.effectiveHostConfig()
@@ -91,8 +91,8 @@ type ContainerStart struct {
 // that is what the daemon does, so both `{"Privileged":true}` and
 // `{"HostConfig":{"Privileged":true}}` take effect.
 func decodeContainerStart(body []byte) (any, error) {
-	var w createWrapper
-	if err := decodeFirst(body, &w); err != nil {
+	w, err := decodeFirst[createWrapper](body)
+	if err != nil {
 		return nil, err
 	}
 	hc, legacy := w.effectiveHostConfig()

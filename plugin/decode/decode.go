@@ -96,20 +96,33 @@ func Body(endpoint string, body []byte) (any, error) {
 }
 
 func into[T any](body []byte) (any, error) {
-	v := new(T)
-	if err := decodeFirst(body, v); err != nil {
-		return nil, err
-	}
-	return v, nil
+	return decodeFirst[T](body)
 }
 
 // decodeFirst reads the first JSON value only, as the daemon's
 // json.NewDecoder(r.Body).Decode does: trailing data after it is never seen
 // by the handler, so it must not change the decision either.
-func decodeFirst(body []byte, v any) error {
+//
+// A body that is one JSON value (the rule: clients send nothing else) is
+// decoded with json.Unmarshal, which reads the same bytes with the same
+// decoder state as json.Decoder.Decode (no options set) without copying
+// the body into a buffer of its own: json.Unmarshal succeeds only when the
+// whole body is one value with white space around it, which is then the
+// value the Decoder reads first. Any error, trailing data included, sends
+// the body to the Decoder, into a fresh value, so that every other body
+// (and every error message) is exactly the Decoder's.
+func decodeFirst[T any](body []byte) (*T, error) {
+	v := new(T)
+	if json.Unmarshal(body, v) == nil {
+		return v, nil
+	}
+	v = new(T)
 	err := json.NewDecoder(bytes.NewReader(body)).Decode(v)
 	if errors.Is(err, io.EOF) {
-		return errors.New("empty body")
+		return nil, errors.New("empty body")
 	}
-	return err
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
 }
