@@ -27,46 +27,120 @@ func Value(x any) (ast.Value, error) {
 		if x == nil {
 			return ast.InternedNullValue, nil
 		}
+	}
+	c := converters.Get().(*converter)
+	defer c.release()
+	return c.any(x)
+}
+
+// converter holds what one conversion allocates from: terms and element
+// lists are carved from slabs (they belong to the value built, never
+// reused), object pairs are built on a scratch stack (ast.NewObject copies
+// them) that the pool keeps.
+type converter struct {
+	terms []ast.Term
+	elems []*ast.Term
+	items [][2]*ast.Term
+	// next sizes of the slabs: small documents (a ping, an inspect) take
+	// small ones, a create's take a few larger ones.
+	nterms, nelems int
+}
+
+var converters = sync.Pool{New: func() any { return new(converter) }}
+
+func (c *converter) release() {
+	c.terms, c.elems = nil, nil // owned by the value now
+	c.nterms, c.nelems = 0, 0
+	clear(c.items)
+	c.items = c.items[:0]
+	converters.Put(c)
+}
+
+func (c *converter) term(v ast.Value) *ast.Term {
+	if len(c.terms) == 0 {
+		c.nterms = min(max(2*c.nterms, 16), 128)
+		c.terms = make([]ast.Term, c.nterms)
+	}
+	t := &c.terms[0]
+	c.terms = c.terms[1:]
+	t.Value = v
+	return t
+}
+
+// list is a slice of n terms of its own: appending to it never writes
+// into another's.
+func (c *converter) list(n int) []*ast.Term {
+	if n > 32 {
+		return make([]*ast.Term, n)
+	}
+	if len(c.elems) < n {
+		c.nelems = min(max(2*c.nelems, 16), 128)
+		c.elems = make([]*ast.Term, max(c.nelems, n))
+	}
+	l := c.elems[:n:n]
+	c.elems = c.elems[n:]
+	return l
+}
+
+// object builds an object from the pairs pushed on the stack since start.
+func (c *converter) object(start int) ast.Value {
+	items := c.items[start:]
+	if len(items) == 0 {
+		return ast.InternedEmptyObjectValue
+	}
+	obj := ast.NewObject(items...) // copies the pairs
+	clear(items)
+	c.items = c.items[:start]
+	return obj
+}
+
+func (c *converter) array(elems []*ast.Term) ast.Value {
+	if len(elems) == 0 {
+		return ast.InternedEmptyArrayValue
+	}
+	return ast.NewArray(elems...)
+}
+
+func (c *converter) any(x any) (ast.Value, error) {
+	switch x := x.(type) {
+	case ast.Value:
+		return x, nil
+	case nil:
+		return ast.InternedNullValue, nil
 	case bool:
 		return ast.InternedTerm(x).Value, nil
 	case string:
-		return str(x).Value, nil
+		return c.str(x).Value, nil
 	case json.Number:
 		if t := ast.InternedIntNumberTermFromString(string(x)); t != nil {
 			return t.Value, nil
 		}
 		return ast.NumberChecked(string(x))
 	case map[string]any:
-		items := make([][2]*ast.Term, 0, len(x))
-		terms := make([]ast.Term, len(x))
-		i := 0
+		start := len(c.items)
 		for k, v := range x {
-			val, err := Value(v)
+			val, err := c.any(v)
 			if err != nil {
 				return nil, err
 			}
-			terms[i].Value = val
-			items = append(items, ast.Item(key(k), &terms[i]))
-			i++
+			c.items = append(c.items, ast.Item(c.key(k), c.term(val)))
 		}
-		return ast.NewObject(items...), nil
+		return c.object(start), nil
 	case []any:
-		elems := make([]*ast.Term, len(x))
-		terms := make([]ast.Term, len(x))
+		elems := c.list(len(x))
 		for i, v := range x {
-			val, err := Value(v)
+			val, err := c.any(v)
 			if err != nil {
 				return nil, err
 			}
-			terms[i].Value = val
-			elems[i] = &terms[i]
+			elems[i] = c.term(val)
 		}
-		return ast.NewArray(elems...), nil
+		return c.array(elems), nil
 	}
-	return value(reflect.ValueOf(x))
+	return c.value(reflect.ValueOf(x))
 }
 
-func value(v reflect.Value) (ast.Value, error) {
+func (c *converter) value(v reflect.Value) (ast.Value, error) {
 	switch v.Kind() {
 	case reflect.Invalid:
 		return ast.InternedNullValue, nil
@@ -74,7 +148,7 @@ func value(v reflect.Value) (ast.Value, error) {
 		if v.IsNil() {
 			return ast.InternedNullValue, nil
 		}
-		return Value(v.Elem().Interface())
+		return c.any(v.Elem().Interface())
 	case reflect.Pointer:
 		if v.IsNil() {
 			return ast.InternedNullValue, nil
@@ -82,40 +156,43 @@ func value(v reflect.Value) (ast.Value, error) {
 		if av, ok := v.Interface().(ast.Value); ok {
 			return av, nil
 		}
-		return value(v.Elem())
+		return c.value(v.Elem())
 	case reflect.Struct:
-		return structValue(v)
+		return c.structValue(v)
 	case reflect.Slice, reflect.Array:
 		n := v.Len()
-		elems := make([]*ast.Term, n)
-		terms := make([]ast.Term, n)
+		elems := c.list(n)
 		for i := range n {
-			val, err := value(v.Index(i))
+			val, err := c.value(v.Index(i))
 			if err != nil {
 				return nil, err
 			}
-			terms[i].Value = val
-			elems[i] = &terms[i]
+			elems[i] = c.term(val)
 		}
-		return ast.NewArray(elems...), nil
+		return c.array(elems), nil
 	case reflect.Map:
 		if v.Type().Key().Kind() != reflect.String {
 			return nil, fmt.Errorf("input: map key type %s", v.Type().Key())
 		}
-		items := make([][2]*ast.Term, 0, v.Len())
-		terms := make([]ast.Term, v.Len())
-		i := 0
-		for it := v.MapRange(); it.Next(); i++ {
-			val, err := value(it.Value())
+		start := len(c.items)
+		if m, ok := v.Interface().(map[string]string); ok {
+			// The common map (params, query, options, labels) without
+			// reflection.
+			for k, s := range m {
+				c.items = append(c.items, ast.Item(c.key(k), c.str(s)))
+			}
+			return c.object(start), nil
+		}
+		for it := v.MapRange(); it.Next(); {
+			val, err := c.value(it.Value())
 			if err != nil {
 				return nil, err
 			}
-			terms[i].Value = val
-			items = append(items, ast.Item(key(it.Key().String()), &terms[i]))
+			c.items = append(c.items, ast.Item(c.key(it.Key().String()), c.term(val)))
 		}
-		return ast.NewObject(items...), nil
+		return c.object(start), nil
 	case reflect.String:
-		return str(v.String()).Value, nil
+		return c.str(v.String()).Value, nil
 	case reflect.Bool:
 		return ast.InternedTerm(v.Bool()).Value, nil
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
@@ -128,23 +205,21 @@ func value(v reflect.Value) (ast.Value, error) {
 	return nil, fmt.Errorf("input: cannot convert a %s", v.Type())
 }
 
-func structValue(v reflect.Value) (ast.Value, error) {
+func (c *converter) structValue(v reflect.Value) (ast.Value, error) {
 	p := planOf(v.Type())
-	items := make([][2]*ast.Term, 0, len(p))
-	terms := make([]ast.Term, len(p))
-	for i, f := range p {
+	start := len(c.items)
+	for _, f := range p {
 		fv, ok := field(v, f.index)
 		if !ok || (f.omit && fv.IsZero()) {
 			continue
 		}
-		val, err := value(fv)
+		val, err := c.value(fv)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f.key.Value, err)
 		}
-		terms[i].Value = val
-		items = append(items, ast.Item(f.key, &terms[i]))
+		c.items = append(c.items, ast.Item(f.key, c.term(val)))
 	}
-	return ast.NewObject(items...), nil
+	return c.object(start), nil
 }
 
 // field is v's field at index, through embedded pointers; false when one
@@ -211,18 +286,13 @@ func buildPlan(t reflect.Type, prefix []int) []planField {
 	return out
 }
 
-func key(s string) *ast.Term {
-	if t, ok := interned[s]; ok {
-		return t
-	}
-	return ast.StringTerm(s)
-}
+func (c *converter) key(s string) *ast.Term { return c.str(s) }
 
-func str(s string) *ast.Term {
+func (c *converter) str(s string) *ast.Term {
 	if t, ok := interned[s]; ok {
 		return t
 	}
-	return ast.StringTerm(s)
+	return c.term(ast.String(s))
 }
 
 // interned are shared terms for the keys and values every document
