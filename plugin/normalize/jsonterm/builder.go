@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"unsafe"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 )
@@ -22,6 +23,7 @@ import (
 // pool (the terms themselves are never reused: they belong to the value).
 type Builder struct {
 	slab  []ast.Term
+	lists []*ast.Term // element lists of arrays, carved like the terms
 	items [][2]*ast.Term
 	elems []*ast.Term
 	seen  []uint64
@@ -30,7 +32,7 @@ type Builder struct {
 var pool = sync.Pool{New: func() any { return new(Builder) }}
 
 func (b *Builder) Release() {
-	b.slab = nil // owned by the value now
+	b.slab, b.lists = nil, nil // owned by the value now
 	clear(b.items)
 	clear(b.elems)
 	b.items, b.elems = b.items[:0], b.elems[:0]
@@ -45,6 +47,24 @@ func (b *Builder) term(v ast.Value) *ast.Term {
 	b.slab = b.slab[1:]
 	t.Value = v
 	return t
+}
+
+// list copies elems into a slice of its own (appending to it never writes
+// into another's).
+func (b *Builder) list(elems []*ast.Term) []*ast.Term {
+	n := len(elems)
+	var l []*ast.Term
+	if n > 32 {
+		l = make([]*ast.Term, n)
+	} else {
+		if len(b.lists) < n {
+			b.lists = make([]*ast.Term, max(n, 64))
+		}
+		l = b.lists[:n:n]
+		b.lists = b.lists[n:]
+	}
+	copy(l, elems)
+	return l
 }
 
 func (b *Builder) str(s string) *ast.Term {
@@ -71,7 +91,7 @@ func (b *Builder) Encode(v any) (*ast.Term, error) {
 	if err != nil {
 		return nil, fmt.Errorf("re-encode body: %w", err)
 	}
-	p := reader{b: b, s: string(raw)}
+	p := reader{b: b, s: text(raw)}
 	t, err := p.value()
 	if err == nil {
 		p.skipSpace()
@@ -103,7 +123,7 @@ func (b *Builder) EncodeObject(v any, extra ...[2]*ast.Term) (ast.Value, error) 
 	if err != nil {
 		return nil, fmt.Errorf("re-encode body: %w", err)
 	}
-	p := reader{b: b, s: string(raw)}
+	p := reader{b: b, s: text(raw)}
 	p.skipSpace()
 	if p.i < len(p.s) && p.s[p.i] == '{' {
 		t, err := p.object(extra)
@@ -148,6 +168,12 @@ func hasKey(items [][2]*ast.Term, k *ast.Term) bool {
 		}
 	}
 	return false
+}
+
+// text is raw as a string without a copy: the strings of the value are
+// slices of it. raw is json.Marshal's own result, written by no one after.
+func text(raw []byte) string {
+	return unsafe.String(unsafe.SliceData(raw), len(raw))
 }
 
 // Get takes a Builder for one document; Release gives it back.

@@ -133,7 +133,7 @@ func (p *reader) array() (*ast.Term, error) {
 	p.skipSpace()
 	if p.i < len(p.s) && p.s[p.i] == ']' {
 		p.i++
-		return p.b.term(ast.NewArray()), nil
+		return ast.InternedEmptyArray, nil
 	}
 	for {
 		t, err := p.value()
@@ -154,8 +154,7 @@ func (p *reader) array() (*ast.Term, error) {
 			return nil, errSlowPath
 		}
 	}
-	elems := make([]*ast.Term, len(p.b.elems)-start)
-	copy(elems, p.b.elems[start:])
+	elems := p.b.list(p.b.elems[start:])
 	clear(p.b.elems[start:])
 	p.b.elems = p.b.elems[:start]
 	return p.b.term(ast.NewArray(elems...)), nil
@@ -168,6 +167,9 @@ func (p *reader) object(extra [][2]*ast.Term) (*ast.Term, error) {
 	p.skipSpace()
 	if p.i < len(p.s) && p.s[p.i] == '}' {
 		p.i++
+		if len(extra) == 0 {
+			return ast.InternedEmptyObject, nil
+		}
 		return p.b.term(ast.NewObject(extra...)), nil
 	}
 	for {
