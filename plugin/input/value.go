@@ -30,13 +30,24 @@ func Value(x any) (ast.Value, error) {
 	}
 	c := converters.Get().(*converter)
 	defer c.release()
-	return c.any(x)
+	t, _, err := c.any(x)
+	if err != nil {
+		return nil, err
+	}
+	return t.Value, nil
 }
 
 // converter holds what one conversion allocates from: terms and element
 // lists are carved from slabs (they belong to the value built, never
 // reused), object pairs are built on a scratch stack (ast.NewObject copies
 // them) that the pool keeps.
+//
+// Values are built as terms, each with whether it is shared: a term that
+// belongs to no document (an interned string, boolean, small integer, null,
+// the empty array or object, or a shared object). A struct whose members
+// are all shared is itself a function of those terms alone, and is built
+// once and shared (shared.go): the facts every create repeats (namespaces
+// left as they are, privileged false, the default runtime) cost nothing.
 type converter struct {
 	terms []ast.Term
 	elems []*ast.Term
@@ -83,78 +94,85 @@ func (c *converter) list(n int) []*ast.Term {
 }
 
 // object builds an object from the pairs pushed on the stack since start.
-func (c *converter) object(start int) ast.Value {
+func (c *converter) object(start int) (*ast.Term, bool) {
 	items := c.items[start:]
 	if len(items) == 0 {
-		return ast.InternedEmptyObjectValue
+		return ast.InternedEmptyObject, true
 	}
 	obj := ast.NewObject(items...) // copies the pairs
 	clear(items)
 	c.items = c.items[:start]
-	return obj
+	return c.term(obj), false
 }
 
-func (c *converter) array(elems []*ast.Term) ast.Value {
+func (c *converter) array(elems []*ast.Term) (*ast.Term, bool) {
 	if len(elems) == 0 {
-		return ast.InternedEmptyArrayValue
+		return ast.InternedEmptyArray, true
 	}
-	return ast.NewArray(elems...)
+	return c.term(ast.NewArray(elems...)), false
 }
 
-func (c *converter) any(x any) (ast.Value, error) {
+func (c *converter) any(x any) (*ast.Term, bool, error) {
 	switch x := x.(type) {
 	case ast.Value:
-		return x, nil
+		return c.term(x), false, nil
 	case nil:
-		return ast.InternedNullValue, nil
+		return ast.InternedNullTerm, true, nil
 	case bool:
-		return ast.InternedTerm(x).Value, nil
+		return ast.InternedTerm(x), true, nil
 	case string:
-		return c.str(x).Value, nil
+		t, shared := c.str(x)
+		return t, shared, nil
 	case json.Number:
 		if t := ast.InternedIntNumberTermFromString(string(x)); t != nil {
-			return t.Value, nil
+			return t, true, nil
 		}
-		return ast.NumberChecked(string(x))
+		n, err := ast.NumberChecked(string(x))
+		if err != nil {
+			return nil, false, err
+		}
+		return c.term(n), false, nil
 	case map[string]any:
 		start := len(c.items)
 		for k, v := range x {
-			val, err := c.any(v)
+			t, _, err := c.any(v)
 			if err != nil {
-				return nil, err
+				return nil, false, err
 			}
-			c.items = append(c.items, ast.Item(c.key(k), c.term(val)))
+			c.items = append(c.items, ast.Item(c.key(k), t))
 		}
-		return c.object(start), nil
+		t, shared := c.object(start)
+		return t, shared, nil
 	case []any:
 		elems := c.list(len(x))
 		for i, v := range x {
-			val, err := c.any(v)
+			t, _, err := c.any(v)
 			if err != nil {
-				return nil, err
+				return nil, false, err
 			}
-			elems[i] = c.term(val)
+			elems[i] = t
 		}
-		return c.array(elems), nil
+		t, shared := c.array(elems)
+		return t, shared, nil
 	}
 	return c.value(reflect.ValueOf(x))
 }
 
-func (c *converter) value(v reflect.Value) (ast.Value, error) {
+func (c *converter) value(v reflect.Value) (*ast.Term, bool, error) {
 	switch v.Kind() {
 	case reflect.Invalid:
-		return ast.InternedNullValue, nil
+		return ast.InternedNullTerm, true, nil
 	case reflect.Interface:
 		if v.IsNil() {
-			return ast.InternedNullValue, nil
+			return ast.InternedNullTerm, true, nil
 		}
 		return c.any(v.Elem().Interface())
 	case reflect.Pointer:
 		if v.IsNil() {
-			return ast.InternedNullValue, nil
+			return ast.InternedNullTerm, true, nil
 		}
 		if av, ok := v.Interface().(ast.Value); ok {
-			return av, nil
+			return c.term(av), false, nil
 		}
 		return c.value(v.Elem())
 	case reflect.Struct:
@@ -163,63 +181,97 @@ func (c *converter) value(v reflect.Value) (ast.Value, error) {
 		n := v.Len()
 		elems := c.list(n)
 		for i := range n {
-			val, err := c.value(v.Index(i))
+			t, _, err := c.value(v.Index(i))
 			if err != nil {
-				return nil, err
+				return nil, false, err
 			}
-			elems[i] = c.term(val)
+			elems[i] = t
 		}
-		return c.array(elems), nil
+		t, shared := c.array(elems)
+		return t, shared, nil
 	case reflect.Map:
 		if v.Type().Key().Kind() != reflect.String {
-			return nil, fmt.Errorf("input: map key type %s", v.Type().Key())
+			return nil, false, fmt.Errorf("input: map key type %s", v.Type().Key())
 		}
 		start := len(c.items)
 		if m, ok := v.Interface().(map[string]string); ok {
 			// The common map (params, query, options, labels) without
 			// reflection.
 			for k, s := range m {
-				c.items = append(c.items, ast.Item(c.key(k), c.str(s)))
+				t, _ := c.str(s)
+				c.items = append(c.items, ast.Item(c.key(k), t))
 			}
-			return c.object(start), nil
+			t, shared := c.object(start)
+			return t, shared, nil
 		}
 		for it := v.MapRange(); it.Next(); {
-			val, err := c.value(it.Value())
+			t, _, err := c.value(it.Value())
 			if err != nil {
-				return nil, err
+				return nil, false, err
 			}
-			c.items = append(c.items, ast.Item(c.key(it.Key().String()), c.term(val)))
+			c.items = append(c.items, ast.Item(c.key(it.Key().String()), t))
 		}
-		return c.object(start), nil
+		t, shared := c.object(start)
+		return t, shared, nil
 	case reflect.String:
-		return c.str(v.String()).Value, nil
+		t, shared := c.str(v.String())
+		return t, shared, nil
 	case reflect.Bool:
-		return ast.InternedTerm(v.Bool()).Value, nil
+		return ast.InternedTerm(v.Bool()), true, nil
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return ast.InternedTerm(int(v.Int())).Value, nil
+		i := int(v.Int())
+		if ast.HasInternedIntNumberTerm(i) {
+			return ast.InternedTerm(i), true, nil
+		}
+		return ast.InternedTerm(i), false, nil
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return ast.Number(fmt.Sprint(v.Uint())), nil
+		return c.term(ast.Number(fmt.Sprint(v.Uint()))), false, nil
 	case reflect.Float32, reflect.Float64:
-		return ast.InterfaceToValue(v.Float())
+		n, err := ast.InterfaceToValue(v.Float())
+		if err != nil {
+			return nil, false, err
+		}
+		return c.term(n), false, nil
 	}
-	return nil, fmt.Errorf("input: cannot convert a %s", v.Type())
+	return nil, false, fmt.Errorf("input: cannot convert a %s", v.Type())
 }
 
-func (c *converter) structValue(v reflect.Value) (ast.Value, error) {
+func (c *converter) structValue(v reflect.Value) (*ast.Term, bool, error) {
 	p := planOf(v.Type())
 	start := len(c.items)
-	for _, f := range p {
+	var key sharedKey
+	shareable := p.shareable
+	for i, f := range p.fields {
 		fv, ok := field(v, f.index)
 		if !ok || (f.omit && fv.IsZero()) {
 			continue
 		}
-		val, err := c.value(fv)
+		t, shared, err := c.value(fv)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f.key.Value, err)
+			return nil, false, fmt.Errorf("%s: %w", f.key.Value, err)
 		}
-		c.items = append(c.items, ast.Item(f.key, c.term(val)))
+		if shareable {
+			shareable = shared
+			key.terms[i] = t
+		}
+		c.items = append(c.items, ast.Item(f.key, t))
 	}
-	return c.object(start), nil
+	if !shareable {
+		t, _ := c.object(start)
+		return t, false, nil
+	}
+	key.plan = p
+	if t := sharedObjects.get(key); t != nil {
+		clear(c.items[start:])
+		c.items = c.items[:start]
+		return t, true, nil
+	}
+	// Built apart from the slabs, which belong to one document.
+	items := c.items[start:]
+	t := ast.NewTerm(ast.NewObject(items...))
+	clear(items)
+	c.items = c.items[:start]
+	return sharedObjects.put(key, t), true, nil
 }
 
 // field is v's field at index, through embedded pointers; false when one
@@ -244,15 +296,22 @@ type planField struct {
 	omit  bool // omitzero or omitempty: absent when zero
 }
 
-var plans sync.Map // reflect.Type -> []planField
+// plan is how a struct type converts: its members, and whether an object
+// of it can be shared (few enough members for a sharedKey).
+type plan struct {
+	fields    []planField
+	shareable bool
+}
 
-func planOf(t reflect.Type) []planField {
+var plans sync.Map // reflect.Type -> *plan
+
+func planOf(t reflect.Type) *plan {
 	if p, ok := plans.Load(t); ok {
-		return p.([]planField)
+		return p.(*plan)
 	}
-	p := buildPlan(t, nil)
-	plans.Store(t, p)
-	return p
+	fields := buildPlan(t, nil)
+	p, _ := plans.LoadOrStore(t, &plan{fields: fields, shareable: len(fields) <= maxSharedMembers})
+	return p.(*plan)
 }
 
 func buildPlan(t reflect.Type, prefix []int) []planField {
@@ -286,13 +345,17 @@ func buildPlan(t reflect.Type, prefix []int) []planField {
 	return out
 }
 
-func (c *converter) key(s string) *ast.Term { return c.str(s) }
+func (c *converter) key(s string) *ast.Term {
+	t, _ := c.str(s)
+	return t
+}
 
-func (c *converter) str(s string) *ast.Term {
+// str is s's term, and whether it is a shared (interned) one.
+func (c *converter) str(s string) (*ast.Term, bool) {
 	if t, ok := interned[s]; ok {
-		return t
+		return t, true
 	}
-	return c.term(ast.String(s))
+	return c.term(ast.String(s)), false
 }
 
 // interned are shared terms for the keys and values every document

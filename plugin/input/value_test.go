@@ -143,3 +143,62 @@ func TestValuePassesOPAValuesThrough(t *testing.T) {
 		t.Errorf("body = %v, want the very value handed in", b)
 	}
 }
+
+// TestSharedObjectsAreTheBuiltOnes: a struct whose members are all shared
+// terms converts to one object shared by every document (the second
+// conversion hands out the first's), equal to the one built; an absent
+// member and a present one never share; and once the table is full,
+// objects are built as before.
+func TestSharedObjectsAreTheBuiltOnes(t *testing.T) {
+	ns := &Namespaces{Pid: Namespace{Mode: "", Path: "HostConfig.PidMode"}, Network: Namespace{Mode: "default", Path: "HostConfig.NetworkMode"}}
+	first, err := Value(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := Value(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first != second {
+		t.Error("the namespaces of two documents are two objects, want one shared")
+	}
+	if want := reference(t, ns); want.Compare(second) != 0 {
+		t.Errorf("shared %v, want %v", second, want)
+	}
+	// uid absent (omitzero) and uid null differ only by the member's presence.
+	zero := 0
+	for _, u := range []*User{{Value: "", Path: "User"}, {Value: "", Path: "User", UID: &zero}, {Value: "", Path: "User"}} {
+		got, err := Value(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := reference(t, u); want.Compare(got) != 0 {
+			t.Errorf("user %+v: got %v, want %v", u, got, want)
+		}
+	}
+
+	sharedObjects.mu.Lock()
+	saved := sharedObjects.m
+	full := make(map[sharedKey]*ast.Term, maxShared)
+	for i := range maxShared {
+		full[sharedKey{terms: [maxSharedMembers]*ast.Term{ast.InternedTerm(i)}}] = ast.NullTerm()
+	}
+	sharedObjects.m = full
+	sharedObjects.mu.Unlock()
+	defer func() {
+		sharedObjects.mu.Lock()
+		sharedObjects.m = saved
+		sharedObjects.mu.Unlock()
+	}()
+	f := &BoolFact{Value: true, Path: "HostConfig.Privileged"}
+	got, err := Value(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := reference(t, f); want.Compare(got) != 0 {
+		t.Errorf("with the table full: got %v, want %v", got, want)
+	}
+	if len(full) != maxShared {
+		t.Errorf("the full table grew to %d", len(full))
+	}
+}
