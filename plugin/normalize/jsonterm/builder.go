@@ -91,14 +91,10 @@ func (b *Builder) Encode(v any) (*ast.Term, error) {
 	if err != nil {
 		return nil, fmt.Errorf("re-encode body: %w", err)
 	}
-	p := reader{b: b, s: text(raw)}
-	t, err := p.value()
-	if err == nil {
-		p.skipSpace()
-		if p.i != len(p.s) {
-			err = errSlowPath
-		}
+	if t := sharedTerm(raw); t != nil {
+		return t, nil
 	}
+	t, err := (&reader{b: b, s: text(raw)}).whole()
 	if err == nil {
 		return t, nil
 	}
@@ -122,6 +118,11 @@ func (b *Builder) EncodeObject(v any, extra ...[2]*ast.Term) (ast.Value, error) 
 	raw, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("re-encode body: %w", err)
+	}
+	if t := sharedTerm(raw); t != nil {
+		if obj, ok := t.Value.(ast.Object); ok {
+			return b.withExtra(obj, extra), nil
+		}
 	}
 	p := reader{b: b, s: text(raw)}
 	p.skipSpace()
@@ -151,14 +152,22 @@ func (b *Builder) EncodeObject(v any, extra ...[2]*ast.Term) (ast.Value, error) 
 	if err != nil {
 		return nil, fmt.Errorf("convert input: %w", err)
 	}
-	obj := av.(ast.Object)
-	items := make([][2]*ast.Term, 0, obj.Len()+len(extra))
+	return b.withExtra(av.(ast.Object), extra), nil
+}
+
+// withExtra is obj with the extra keys set, replacing keys it has.
+func (b *Builder) withExtra(obj ast.Object, extra [][2]*ast.Term) ast.Object {
+	start := len(b.items)
 	obj.Foreach(func(k, v *ast.Term) {
 		if !hasKey(extra, k) {
-			items = append(items, ast.Item(k, v))
+			b.items = append(b.items, ast.Item(k, v))
 		}
 	})
-	return ast.NewObject(append(items, extra...)...), nil
+	b.items = append(b.items, extra...)
+	out := ast.NewObject(b.items[start:]...) // copies the pairs
+	clear(b.items[start:])
+	b.items = b.items[:start]
+	return out
 }
 
 func hasKey(items [][2]*ast.Term, k *ast.Term) bool {

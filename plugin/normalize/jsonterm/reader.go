@@ -33,6 +33,19 @@ func (p *reader) skipSpace() {
 	}
 }
 
+// whole reads the text as one value, white space around it.
+func (p *reader) whole() (*ast.Term, error) {
+	t, err := p.value()
+	if err != nil {
+		return nil, err
+	}
+	p.skipSpace()
+	if p.i != len(p.s) {
+		return nil, errSlowPath
+	}
+	return t, nil
+}
+
 func (p *reader) value() (*ast.Term, error) {
 	p.skipSpace()
 	if p.i >= len(p.s) {

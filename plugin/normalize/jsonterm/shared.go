@@ -1,0 +1,91 @@
+package jsonterm
+
+import (
+	"hash/maphash"
+	"sync"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+)
+
+// Bodies repeat: a CI system creates the same container (same image,
+// command, workspace bind) under a new name job after job, and the
+// HostConfig, NetworkingConfig and such encode to the same text each time.
+// The value of a text seen twice is built once more, from a copy of the
+// text and apart from any document, and shared from then on: OPA values
+// are never modified once built (OPA shares its own interned ones the same
+// way), so one value can sit in any number of documents.
+//
+// Equal texts give equal values (the reader is a function of the text), and
+// a shared value is found by its whole text, compared byte for byte: what
+// a request gets is the value its own text reads as, whatever other
+// requests sent. The table is bounded in entries and bytes and emptied when
+// full; a text is shared only on its second sighting, so one-off bodies
+// cost a hash and nothing is built twice for them.
+const (
+	minSharedText   = 16       // shorter texts are built as fast as found
+	maxSharedText   = 64 << 10 // longer ones are not kept
+	maxSharedBytes  = 512 << 10
+	maxSharedValues = 1024
+	seenSlots       = 4096 // texts seen once, by hash (direct-mapped)
+)
+
+type sharedValue struct {
+	text string
+	term *ast.Term
+}
+
+var shared = struct {
+	mu     sync.RWMutex
+	seed   maphash.Seed
+	values map[uint64]sharedValue
+	bytes  int
+	seen   [seenSlots]uint64
+}{seed: maphash.MakeSeed(), values: map[uint64]sharedValue{}}
+
+// sharedTerm is the shared value of raw, building and sharing it when raw
+// was seen before; nil when raw is not shared (yet).
+func sharedTerm(raw []byte) *ast.Term {
+	if len(raw) < minSharedText || len(raw) > maxSharedText || (raw[0] != '{' && raw[0] != '[') {
+		return nil
+	}
+	h := maphash.Bytes(shared.seed, raw)
+	shared.mu.RLock()
+	v, ok := shared.values[h]
+	shared.mu.RUnlock()
+	if ok {
+		if v.text == string(raw) {
+			return v.term
+		}
+		return nil // another text with this hash is shared
+	}
+	slot := &shared.seen[h%seenSlots]
+	shared.mu.Lock()
+	again := *slot == h
+	*slot = h
+	shared.mu.Unlock()
+	if !again {
+		return nil
+	}
+	// Seen before: build it apart from any document (its own builder,
+	// its strings slices of its own copy of the text) and share it.
+	text := string(raw)
+	t, err := (&reader{b: new(Builder), s: text}).whole()
+	if err != nil {
+		return nil // the slow path decides, every time
+	}
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if v, ok := shared.values[h]; ok {
+		if v.text == text {
+			return v.term // another request shared it first
+		}
+		return t
+	}
+	if len(shared.values) >= maxSharedValues || shared.bytes+len(text) > maxSharedBytes {
+		clear(shared.values)
+		shared.bytes = 0
+	}
+	shared.values[h] = sharedValue{text: text, term: t}
+	shared.bytes += len(text)
+	return t
+}

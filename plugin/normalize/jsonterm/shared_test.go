@@ -1,0 +1,65 @@
+package jsonterm
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+)
+
+type hostish struct {
+	Binds      []string
+	Privileged bool
+	Labels     map[string]string
+}
+
+// TestSharedValuesAreTheirTextsValues: a text seen twice is shared from
+// then on (the same value for every document), equal to the one built;
+// another text is never handed a value shared for a different one; a full
+// table starts again.
+func TestSharedValuesAreTheirTextsValues(t *testing.T) {
+	encode := func(v any) *ast.Term {
+		t.Helper()
+		b := Get()
+		defer b.Release()
+		got, err := b.Encode(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := reference(t, v); want.Compare(got.Value) != 0 {
+			t.Fatalf("Encode(%+v):\n got %v\nwant %v", v, got, want)
+		}
+		return got
+	}
+	v := hostish{Binds: []string{"/srv/ci/workspace:/workspace"}, Labels: map[string]string{"a": "b"}}
+	first, second, third := encode(v), encode(v), encode(v)
+	if first == second {
+		t.Error("a text seen once was shared")
+	}
+	if second != third {
+		t.Error("a text seen twice is not shared")
+	}
+	other := v
+	other.Privileged = true
+	if o := encode(other); o == third {
+		t.Error("another text was handed the shared value")
+	}
+
+	shared.mu.Lock()
+	for i := len(shared.values); i < maxSharedValues; i++ {
+		shared.values[uint64(i)<<32|1] = sharedValue{text: fmt.Sprint(i)}
+	}
+	shared.mu.Unlock()
+	w := hostish{Binds: []string{"/a:/b"}}
+	encode(w)
+	encode(w) // shared: the full table is emptied first
+	shared.mu.RLock()
+	n := len(shared.values)
+	shared.mu.RUnlock()
+	if n != 1 {
+		t.Errorf("%d values shared after the table filled up, want the new one alone", n)
+	}
+	if a, b := encode(w), encode(w); a != b {
+		t.Error("not shared after the table started again")
+	}
+}
