@@ -27,6 +27,9 @@ type Builder struct {
 	items [][2]*ast.Term
 	elems []*ast.Term
 	seen  []uint64
+	// alone marks the builder of a shared value: it reads one text
+	// through, sharing nothing of it on the way.
+	alone bool
 }
 
 var pool = sync.Pool{New: func() any { return new(Builder) }}

@@ -53,8 +53,14 @@ func (p *reader) value() (*ast.Term, error) {
 	}
 	switch c := p.s[p.i]; {
 	case c == '{':
+		if t := p.shared(); t != nil {
+			return t, nil
+		}
 		return p.object(nil)
 	case c == '[':
+		if t := p.shared(); t != nil {
+			return t, nil
+		}
 		return p.array()
 	case c == '"':
 		s, err := p.string()
@@ -72,6 +78,56 @@ func (p *reader) value() (*ast.Term, error) {
 		return p.number()
 	}
 	return nil, errSlowPath
+}
+
+// shared is the shared value of the object or array at p.i (shared.go),
+// skipping its text; nil when it is not shared, or longer than
+// maxChildText.
+func (p *reader) shared() *ast.Term {
+	if p.b.alone || p.i == 0 {
+		return nil // the whole text was looked up (Encode)
+	}
+	end := p.end(maxChildText)
+	if end < 0 {
+		return nil
+	}
+	t := sharedText(p.s[p.i:end])
+	if t != nil {
+		p.i = end
+	}
+	return t
+}
+
+// end is where the object or array at p.i ends, if within limit bytes;
+// -1 otherwise. Brackets in strings do not count; the text is not
+// checked (reading it does that).
+func (p *reader) end(limit int) int {
+	depth, inString := 0, false
+	stop := min(len(p.s), p.i+limit)
+	for i := p.i; i < stop; i++ {
+		c := p.s[i]
+		if inString {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	return -1
 }
 
 func (p *reader) literal(word string, t *ast.Term) (*ast.Term, error) {

@@ -2,6 +2,7 @@ package jsonterm
 
 import (
 	"hash/maphash"
+	"strings"
 	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -21,8 +22,14 @@ import (
 // requests sent. The table is bounded in entries and bytes and emptied when
 // full; a text is shared only on its second sighting, so one-off bodies
 // cost a hash and nothing is built twice for them.
+//
+// Within a text not shared as a whole, each object or array of up to
+// maxChildText bytes is looked up the same way (reader.shared): a new
+// body's HostConfig differs in its binds, not in its LogConfig or its
+// RestartPolicy.
 const (
-	minSharedText   = 16       // shorter texts are built as fast as found
+	minSharedText   = 8        // shorter texts are built as fast as found
+	maxChildText    = 256      // longer objects and arrays in a text are built
 	maxSharedText   = 64 << 10 // longer ones are not kept
 	maxSharedBytes  = 512 << 10
 	maxSharedValues = 1024
@@ -45,15 +52,21 @@ var shared = struct {
 // sharedTerm is the shared value of raw, building and sharing it when raw
 // was seen before; nil when raw is not shared (yet).
 func sharedTerm(raw []byte) *ast.Term {
+	return sharedText(text(raw))
+}
+
+// sharedText is sharedTerm for a text (a whole marshalled value, or one
+// object or array in it).
+func sharedText(raw string) *ast.Term {
 	if len(raw) < minSharedText || len(raw) > maxSharedText || (raw[0] != '{' && raw[0] != '[') {
 		return nil
 	}
-	h := maphash.Bytes(shared.seed, raw)
+	h := maphash.String(shared.seed, raw)
 	shared.mu.RLock()
 	v, ok := shared.values[h]
 	shared.mu.RUnlock()
 	if ok {
-		if v.text == string(raw) {
+		if v.text == raw {
 			return v.term
 		}
 		return nil // another text with this hash is shared
@@ -68,8 +81,8 @@ func sharedTerm(raw []byte) *ast.Term {
 	}
 	// Seen before: build it apart from any document (its own builder,
 	// its strings slices of its own copy of the text) and share it.
-	text := string(raw)
-	t, err := (&reader{b: new(Builder), s: text}).whole()
+	text := strings.Clone(raw)
+	t, err := (&reader{b: &Builder{alone: true}, s: text}).whole()
 	if err != nil {
 		return nil // the slow path decides, every time
 	}

@@ -63,3 +63,27 @@ func TestSharedValuesAreTheirTextsValues(t *testing.T) {
 		t.Error("not shared after the table started again")
 	}
 }
+
+// TestSharedChildrenInNewTexts: in a text never seen as a whole, an
+// object or array seen before is shared, brackets and escaped quotes in
+// its strings notwithstanding.
+func TestSharedChildrenInNewTexts(t *testing.T) {
+	labels := map[string]string{"x}": `"]{[\`, "a": "b\u2028"}
+	var got []*ast.Term
+	for i := range 3 {
+		v := hostish{Binds: []string{fmt.Sprintf("/srv/ci/job%d:/w", i)}, Labels: labels}
+		b := Get()
+		term, err := b.Encode(v)
+		b.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := reference(t, v); want.Compare(term.Value) != 0 {
+			t.Fatalf("Encode(%+v):\n got %v\nwant %v", v, term, want)
+		}
+		got = append(got, term.Value.(ast.Object).Get(ast.StringTerm("Labels")))
+	}
+	if got[0] == got[1] || got[1] != got[2] {
+		t.Errorf("labels of three texts: %p %p %p, want the last two shared", got[0], got[1], got[2])
+	}
+}
