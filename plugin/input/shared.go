@@ -17,8 +17,9 @@ const maxSharedMembers = 8
 const maxShared = 4096
 
 // sharedKey identifies a shared object: its struct type's plan and its
-// members' terms, in plan order (nil for an absent member). Every member
-// term is shared, so equal keys mean equal objects.
+// members' terms, in plan order (nil for an absent member); or a shared
+// array (arrayPlan) and its elements. Every member term is shared, so
+// equal keys mean equal values.
 type sharedKey struct {
 	plan  *plan
 	terms [maxSharedMembers]*ast.Term
@@ -28,6 +29,9 @@ type sharedKey struct {
 // terms: built once, then handed to every document that has them. OPA
 // values are never modified once built (OPA shares its own interned ones
 // the same way), so one object can sit in any number of documents.
+// arrayPlan marks the key of an array: elements, not members.
+var arrayPlan = new(plan)
+
 var sharedObjects = sharedTable{m: map[sharedKey]*ast.Term{}}
 
 type sharedTable struct {

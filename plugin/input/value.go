@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 
@@ -180,12 +181,24 @@ func (c *converter) value(v reflect.Value) (*ast.Term, bool, error) {
 	case reflect.Slice, reflect.Array:
 		n := v.Len()
 		elems := c.list(n)
+		shareable := n <= maxSharedMembers
 		for i := range n {
-			t, _, err := c.value(v.Index(i))
+			t, shared, err := c.value(v.Index(i))
 			if err != nil {
 				return nil, false, err
 			}
 			elems[i] = t
+			shareable = shareable && shared
+		}
+		if n > 0 && shareable {
+			// A short list of shared terms (capabilities.drop: ALL) is
+			// shared like a struct of them.
+			key := sharedKey{plan: arrayPlan}
+			copy(key.terms[:], elems)
+			if t := sharedObjects.get(key); t != nil {
+				return t, true, nil
+			}
+			return sharedObjects.put(key, ast.NewTerm(ast.NewArray(slices.Clone(elems)...))), true, nil
 		}
 		t, shared := c.array(elems)
 		return t, shared, nil
@@ -358,8 +371,20 @@ func (c *converter) str(s string) (*ast.Term, bool) {
 	return c.term(ast.String(s)), false
 }
 
+// Intern adds shared terms for strings documents repeat (endpoint names,
+// API versions, fact paths): they cost no allocation, and the objects
+// holding them can be shared (shared.go). Call it only while the program
+// initialises (a package's init): the table is read without a lock.
+func Intern(strs ...string) {
+	for _, s := range strs {
+		if _, ok := interned[s]; !ok {
+			interned[s] = ast.StringTerm(s)
+		}
+	}
+}
+
 // interned are shared terms for the keys and values every document
-// repeats. Read-only after start-up.
+// repeats. Read-only after start-up (Intern).
 var interned = func() map[string]*ast.Term {
 	m := map[string]*ast.Term{}
 	for _, s := range []string{

@@ -165,6 +165,22 @@ func TestSharedObjectsAreTheBuiltOnes(t *testing.T) {
 	if want := reference(t, ns); want.Compare(second) != 0 {
 		t.Errorf("shared %v, want %v", second, want)
 	}
+	// A short list of shared terms is shared too, and so what holds it.
+	caps := &Capabilities{Add: []StringFact{}, Drop: []StringFact{{Value: "", Path: "User"}, {Value: "default", Path: "User"}}}
+	c1, err := Value(caps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, err := Value(caps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c1 != c2 {
+		t.Error("capabilities of shared terms are not shared")
+	}
+	if want := reference(t, caps); want.Compare(c2) != 0 {
+		t.Errorf("shared %v, want %v", c2, want)
+	}
 	// uid absent (omitzero) and uid null differ only by the member's presence.
 	zero := 0
 	for _, u := range []*User{{Value: "", Path: "User"}, {Value: "", Path: "User", UID: &zero}, {Value: "", Path: "User"}} {

@@ -14,8 +14,33 @@
 package normalize
 
 import (
+	"strconv"
+
 	"github.com/dood-guard/dood-guard/plugin/input"
+	"github.com/dood-guard/dood-guard/plugin/route"
 )
+
+// The strings documents repeat, shared by input.Value: endpoint names, API
+// versions, the paths of facts (the first entries of lists), the values
+// most requests give.
+func init() {
+	for _, r := range route.Routes() {
+		input.Intern(r.Endpoint)
+	}
+	for minor := 12; minor <= 60; minor++ {
+		input.Intern("1." + strconv.Itoa(minor))
+	}
+	for _, list := range []string{"HostConfig.Binds", "HostConfig.Mounts", "HostConfig.CapAdd", "HostConfig.CapDrop",
+		"HostConfig.SecurityOpt", "HostConfig.VolumesFrom", "HostConfig.Devices", "HostConfig.DeviceRequests",
+		"HostConfig.DeviceCgroupRules", "CapAdd", "CapDrop", "TaskTemplate.ContainerSpec.Mounts"} {
+		for i := range 16 {
+			input.Intern(list + "[" + strconv.Itoa(i) + "]")
+		}
+	}
+	input.Intern("HostConfig.Annotations", "HostConfig.Sysctls", "HostConfig.Tmpfs", "Privileged", "WorkingDir",
+		"ALL", "no", "always", "unless-stopped", "on-failure", "host", "private", "none", "bridge", "rw", "ro",
+		"0", "root", "/", "/containers/create")
+}
 
 // Request is what routing established about an API call.
 type Request struct {
