@@ -7,6 +7,7 @@ package dood.rules.state
 
 import data.dood.lookups
 import data.dood.rules.mounts
+import data.dood.rules.namespaces
 
 # The objects these rules judge, declared for lookups.rego: each one the
 # guard did not report refuses the request (DG-STATE-001).
@@ -29,18 +30,15 @@ needs_state contains {"kind": "volume", "ref": m.name, "path": p} if {
 
 # named_containers are the containers the request names, as [ref, path].
 named_containers contains [ref, f.path] if {
-	lookups.looked_up("create")
 	some f in input.facts.volumes_from
+	lookups.looked_up("create")
 	ref := split(f.value, ":")[0]
 	ref != ""
 }
 
-named_containers contains [ref, ns.path] if {
-	lookups.looked_up("create")
-	some kind in ["pid", "network", "ipc"]
-	ns := input.facts.namespaces[kind]
-	startswith(ns.mode, "container:")
-	ref := substring(ns.mode, count("container:"), -1)
+named_containers contains [ref, j.path] if {
+	some j in container_joins
+	ref := substring(j.mode, count("container:"), -1)
 	ref != ""
 }
 
@@ -50,6 +48,15 @@ named_containers contains [input.params.name, "params.name"] if {
 	judged_start
 	lookups.looked_up("container:params.name")
 	input.params.name != ""
+}
+
+# container_joins are the pid, network and ipc namespaces a create joins
+# from another container (namespaces.joins, which tests each namespace
+# once per request).
+container_joins contains j if {
+	some j in namespaces.joins
+	j.namespace in {"pid", "network", "ipc"}
+	lookups.looked_up("create")
 }
 
 # named_volumes are the named volumes a create mounts, as [name, path].
@@ -191,8 +198,8 @@ subpath_note(m) := sprintf(" (Subpath %s)", [m.subpath]) if {
 #     take volumes from a harmless container, connect as a TLS identity listed
 #     in guard.exempt_users, or list DG-STATE-003 in guard.disabled_rules
 violation contains {"id": "DG-STATE-003", "msg": msg, "path": f.path} if {
-	lookups.looked_up("create")
 	some f in input.facts.volumes_from
+	lookups.looked_up("create")
 	ref := split(f.value, ":")[0]
 	c := existing(ref)
 	count(hazards(c)) > 0
@@ -215,14 +222,11 @@ violation contains {"id": "DG-STATE-003", "msg": msg, "path": f.path} if {
 #   allow_by: >-
 #     join a harmless container, connect as a TLS identity listed in
 #     guard.exempt_users, or list DG-STATE-004 in guard.disabled_rules
-violation contains {"id": "DG-STATE-004", "msg": msg, "path": ns.path} if {
-	lookups.looked_up("create")
-	some kind in ["pid", "network", "ipc"]
-	ns := input.facts.namespaces[kind]
-	startswith(ns.mode, "container:")
-	c := existing(substring(ns.mode, count("container:"), -1))
+violation contains {"id": "DG-STATE-004", "msg": msg, "path": j.path} if {
+	some j in container_joins
+	c := existing(substring(j.mode, count("container:"), -1))
 	count(hazards(c)) > 0
-	msg := sprintf("joining the %s namespace of container %s is not allowed: %s", [kind, c.name, reasons(c)])
+	msg := sprintf("joining the %s namespace of container %s is not allowed: %s", [j.namespace, c.name, reasons(c)])
 }
 
 # Endpoints that act inside an existing container, and how a message names
@@ -298,8 +302,8 @@ starts := {
 # An update is judged only when it sets a restart policy ("no" or none
 # stops automatic restarts).
 judged_start if {
-	input.endpoint != "container.update"
 	starts[input.endpoint]
+	input.endpoint != "container.update"
 }
 
 judged_start if {
