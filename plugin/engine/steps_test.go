@@ -29,19 +29,19 @@ import (
 
 // stepCases are the golden requests measured, with the most steps the
 // embedded policy may take to decide each (TestEvaluationStepsBounded).
-// The bounds leave ~25% over what the policy takes today: raise one only
+// The bounds leave ~20% over what the policy takes today: raise one only
 // for a rule that must judge that request, never for a rule that could
-// discard it first.
+// discard it first (docs/policy.md, "What a rule costs").
 var stepCases = []struct {
 	name, golden string
 	maxSteps     int
 }{
-	{"benign-create", "benign-cli-create", 300},
-	{"violating-create", "attack-legacy-top-level-hostconfig", 400},
-	{"exec-create", "benign-exec-nonroot", 200},
-	{"start", "benign-start-no-body", 200},
-	{"inspect", "benign-inspect", 100},
-	{"ping", "benign-ping", 100},
+	{"benign-create", "benign-cli-create", 160},
+	{"violating-create", "attack-legacy-top-level-hostconfig", 270},
+	{"exec-create", "benign-exec-nonroot", 90},
+	{"start", "benign-start-no-body", 130},
+	{"inspect", "benign-inspect", 45},
+	{"ping", "benign-ping", 40},
 }
 
 // pipelineInputs returns the input document the guard hands the policy for
@@ -135,8 +135,8 @@ func embedded(t testing.TB) *engine.Engine {
 
 // TestEvaluationStepsBounded keeps the common requests cheap to decide: a
 // benign create (a workspace bind and a named volume, as the docker CLI
-// sends it) in particular must not grow back to the ~270 steps it took
-// before the rules discarded it early.
+// sends it) in particular must not grow back to the 272 steps it took
+// before the rules discarded it early (133 since).
 func TestEvaluationStepsBounded(t *testing.T) {
 	e := embedded(t)
 	inputs := pipelineInputs(t)
