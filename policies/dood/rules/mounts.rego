@@ -161,6 +161,7 @@ first_exposed(paths) := p if {
 #     add the filesystem type to guard.allowed_local_volume_types (device
 #     mounts), or list DG-MNT-002 in guard.disabled_rules
 violation contains {"id": "DG-MNT-002", "msg": msg, "path": m.path} if {
+	sets_mount_options
 	some m in input.facts.mounts
 	m.type == "volume"
 	opts := object.get(m, "driver_options", {})
@@ -171,6 +172,16 @@ violation contains {"id": "DG-MNT-002", "msg": msg, "path": m.path} if {
 	input.endpoint in {"container.create", "container.start", "service.create", "service.update", "volume.create"}
 	object.get(m, "driver", "") in {"", "local"}
 	msg := volume_refusal(opts)
+}
+
+# sets_mount_options holds when some mount gives its driver an option the
+# local driver mounts with: one evaluation step for the mounts without
+# options ([_] is walked inside one expression), where the rule above takes
+# a few per mount. (An option whose value is false is skipped, which loses
+# nothing: a refusal needs one of them to be a non-empty string.)
+sets_mount_options if {
+	input.facts.mounts[_].driver_options[key]
+	key in {"o", "type", "device"}
 }
 
 volume_refusal(opts) := sprintf("local volume with o=%s is not allowed: it bind-mounts host path %s; bind a project directory instead", [o, device]) if {
@@ -217,6 +228,8 @@ opt(opts, key) := v if {
 #     list the socket's host path (as the host resolves it) in
 #     guard.allowed_sockets, or list DG-MNT-003 in guard.disabled_rules
 violation contains {"id": "DG-MNT-003", "msg": msg, "path": m.path} if {
+	# One step for every mount ([_] is walked inside one expression).
+	input.facts.mounts[_].host_kind == "socket"
 	some m in input.facts.mounts
 	m.host_kind == "socket"
 	m.type == "bind"
@@ -249,6 +262,7 @@ socket_refusal(src, host) := sprintf("bind mount of %s is not allowed: it resolv
 #     create the directory beforehand, add a tree holding it to
 #     guard.allowed_bind_paths, or list DG-MNT-004 in guard.disabled_rules
 violation contains {"id": "DG-MNT-004", "msg": msg, "path": m.path} if {
+	input.facts.mounts[_].create_mountpoint == true
 	some m in input.facts.mounts
 	m.create_mountpoint == true
 	m.type == "bind"
