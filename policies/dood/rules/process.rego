@@ -27,9 +27,9 @@ violation contains {"id": "DG-WD-001", "msg": msg, "path": w.path} if {
 }
 
 working_dirs contains {"value": wd, "path": "WorkingDir"} if {
-	input.endpoint == "container.create"
 	wd := input.body.WorkingDir
 	wd != ""
+	input.endpoint == "container.create"
 	is_string(wd)
 }
 

@@ -175,6 +175,8 @@ reasons(c) := concat("; ", hazards(c))
 #     identity listed in guard.exempt_users, or list DG-STATE-002 in
 #     guard.disabled_rules
 violation contains {"id": "DG-STATE-002", "msg": msg, "path": p} if {
+	# Nothing to judge unless some volume exists: one step for all of them.
+	input.state.volumes[_].found == true
 	some [name, p] in named_volumes
 	reason := host_volume(name)
 	note := concat("", [subpath_note(m) | some m in input.facts.mounts; m.type == "volume"; m.source == name; m.path == p])
@@ -288,6 +290,8 @@ allow_exec_label := "dood-guard.allow-exec"
 #     listed in guard.exempt_users, or list DG-STATE-005 in
 #     guard.disabled_rules
 violation contains {"id": "DG-STATE-005", "msg": msg, "path": where} if {
+	# Nothing to judge unless some container exists: one step for all.
+	input.state.containers[_].found == true
 	[ref, where] := reach_in_ref
 	c := existing(ref)
 	object.get(c, ["labels", allow_exec_label], "") != "true"
@@ -342,6 +346,7 @@ judged_start if {
 #     identity listed in guard.exempt_users (or from the host), or list
 #     DG-STATE-006 in guard.disabled_rules
 violation contains {"id": "DG-STATE-006", "msg": msg, "path": "params.name"} if {
+	input.state.containers[_].found == true
 	judged_start
 	lookups.looked_up("container:params.name")
 	c := existing(input.params.name)
