@@ -30,8 +30,8 @@ import data.dood.lib
 violation contains {"id": "DG-MNT-001", "msg": msg, "path": m.path} if {
 	some m in input.facts.mounts
 	m.type == "bind"
-	input.endpoint in {"container.create", "container.start", "service.create", "service.update"}
 	not plain_bind(m)
+	input.endpoint in {"container.create", "container.start", "service.create", "service.update"}
 	msg := bind_refusal(m)
 }
 
