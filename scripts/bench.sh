@@ -99,11 +99,29 @@ guard_pid=
 noop_sock=
 guard_sock=
 guard_log_to=
+child=
+
+# run CMD...: run a long command in the background and wait for it, so that
+# a signal to this script is handled at once (bash runs a trap only once
+# its foreground command ends, but interrupts `wait`) and cleanup can stop
+# the command.
+run() {
+	local rc=0
+	"$@" &
+	child=$!
+	wait "$child" || rc=$?
+	child=
+	return "$rc"
+}
 
 # stop_engine stops the plugins and the daemon of the engine being
 # measured and removes their sockets; safe to call more than once.
 stop_engine() {
 	# (Under set -e: a plugin's exit status must not end the script.)
+	if [ -n "$child" ]; then
+		kill -TERM "$child" 2>/dev/null && wait "$child" 2>/dev/null || true
+	fi
+	child=
 	if [ -n "$guard_pid" ]; then
 		kill -TERM "$guard_pid" 2>/dev/null && wait "$guard_pid" 2>/dev/null || true
 	fi
@@ -267,10 +285,10 @@ bench_engine() {
 		esac
 		sed 's/}[[:space:]]*$/, "authorization-plugins": ['"$list"']}/' "$work/daemon.json.orig" >"$dir/daemon.json"
 		kill -HUP "$dpid"
-		"$bin/dg-bench" probe -host "$sock" -api "$api" -want "$cfg" -noop "$noop_sock"
+		run "$bin/dg-bench" probe -host "$sock" -api "$api" -want "$cfg" -noop "$noop_sock"
 	}
 	load() {
-		"$bin/dg-bench" load -host "$sock" -api "$api" -out "$samples" "$@"
+		run "$bin/dg-bench" load -host "$sock" -api "$api" -out "$samples" "$@"
 	}
 
 	start=$(date +%s)
