@@ -206,7 +206,7 @@ hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
 # to $work/report-ENGINE.md.
 bench_engine() {
 	local engine=$1 tag want version apiver minapi cli cliv request api dpid inspect_id
-	local noop_name guard_name samples round k cfg w start guard_calls noop_calls
+	local noop_name guard_name guard_hwm0 samples round k cfg w start guard_calls noop_calls
 	tag=$(printf '%s' "$engine" | tr -c 'A-Za-z0-9\n' _)
 	DG_ENGINE=$engine
 	dg_engine_build "$engine"
@@ -268,6 +268,8 @@ bench_engine() {
 		return 1
 	fi
 
+	# The peak RSS before any call: what loading the policy costs.
+	guard_hwm0=$(hwm_kib "$guard_pid")
 	dg_make_image "$dir"
 	inspect_id=$("$bin/dg-bench" setup -host "$sock" -api "$api")
 	dpid=$(dockerd_pid) || {
@@ -325,7 +327,7 @@ bench_engine() {
 		echo "$(date -u +%Y-%m-%d), $(nproc) cores, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo); dockerd $version (API $apiver, minimum $minapi); create as docker CLI $cliv sends it (API $api); guard flags: defaults ${GUARD_FLAGS:-}"
 		echo
 		"$bin/dg-bench" report \
-			-rss "guard=$(hwm_kib "$guard_pid") kB noop=$(hwm_kib "$noop_pid") kB" \
+			-rss "guard=$(hwm_kib "$guard_pid") kB (before its first call: $guard_hwm0 kB) noop=$(hwm_kib "$noop_pid") kB" \
 			-guard-rss-kib "$(hwm_kib "$guard_pid")" -guard-calls "$guard_calls" \
 			-calls "guard: $guard_calls request-phase decisions logged (each API call also has a response phase); noop: $noop_calls" \
 			"$samples"
