@@ -98,7 +98,7 @@ func New(ctx context.Context, modules map[string]string, data map[string]any) (*
 	}
 	e.deterministic = det
 	if det {
-		e.reads = analyseReads(compiler, ast.MustParseRef(Query))
+		e.reads = analyseReads(ctx, compiler, store, ast.MustParseRef(Query))
 		e.decisions = memo.New[Decision](decisionMemoSize)
 	}
 	if e.lookups, err = readLookups(ctx, compiler, store); err != nil {

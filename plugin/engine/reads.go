@@ -1,10 +1,13 @@
 package engine
 
 import (
+	"context"
 	"sort"
 	"strings"
 
+	"github.com/dood-guard/dood-guard/plugin/route"
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/storage"
 )
 
 // A decision can only depend on the parts of the input the policy reads. A
@@ -27,7 +30,10 @@ import (
 //     reads x whole.
 //   - A rule is left out for an endpoint only when its body opens with such
 //     a test (after tests on base data alone, e.g. the profile), so nothing
-//     of it is evaluated; a rule with an else branch is never left out.
+//     of it is evaluated; a rule with an else branch is never left out
+//     (opening.go). A test that reads nothing of the input but the
+//     endpoint, such as lookups.looked_up("create"), is evaluated at load
+//     for every endpoint the router knows.
 //   - `with input as doc` replaces the input: what the rules under it read
 //     is doc, whose value is built from reads counted here. A `with` that
 //     replaces part of the input makes the guards meaningless: no key at
@@ -39,7 +45,7 @@ import (
 
 // inputReads holds, per endpoint, the input paths a decision may read.
 type inputReads struct {
-	named map[string]readPaths // endpoints some rule's guard names
+	named map[string]readPaths // the router's endpoints, and those guards name
 	other readPaths            // every other endpoint
 }
 
@@ -58,42 +64,40 @@ func (r *inputReads) forEndpoint(endpoint string) readPaths {
 }
 
 // analyseReads finds the input paths the document at query can read, for
-// every endpoint.
-func analyseReads(c *ast.Compiler, query ast.Ref) *inputReads {
-	names := map[string]bool{}
-	for _, name := range sortedKeys(c.Modules) {
-		ast.WalkRules(c.Modules[name], func(r *ast.Rule) bool {
-			if g, ok := openingGuard(c, r); ok {
-				for _, e := range g {
-					names[e] = true
-				}
-			}
-			return false
-		})
+// every endpoint: each the router knows (plugin/route) and "", the unknown
+// route's, and, for any other, the reads no guard excludes.
+func analyseReads(ctx context.Context, c *ast.Compiler, store storage.Store, query ast.Ref) *inputReads {
+	a := &analysis{c: c, openings: map[*ast.Rule]*opening{}, reads: map[*ast.Rule]readPaths{}}
+	a.endpointTests(ctx, store)
+	known := map[string]bool{"": true}
+	for _, r := range route.Routes() {
+		known[r.Endpoint] = true
+	}
+	for _, o := range a.openings {
+		for _, e := range o.literal {
+			known[e] = true
+		}
 	}
 	out := &inputReads{named: map[string]readPaths{}}
-	for e := range names {
-		out.named[e] = readsFor(c, query, func(admits []string) bool { return contains(admits, e) })
+	for e := range known {
+		out.named[e] = a.readsFor(query, func(o *opening) bool { return o.admits(e, true) })
 	}
-	// Every other endpoint is admitted by no guard.
-	out.other = readsFor(c, query, func([]string) bool { return false })
+	// Any other endpoint: only the literal guards are known to fail.
+	out.other = a.readsFor(query, func(o *opening) bool { return o.literal == nil })
 	return out
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
+type analysis struct {
+	c        *ast.Compiler
+	openings map[*ast.Rule]*opening // nil entry: no opening guard
+	reads    map[*ast.Rule]readPaths
 }
 
 // readsFor walks the rules reachable from query, leaving out those whose
-// opening guard does not admit the endpoint, and gathers their reads.
-func readsFor(c *ast.Compiler, query ast.Ref, admitted func([]string) bool) readPaths {
+// opening the endpoint fails, and gathers their reads.
+func (a *analysis) readsFor(query ast.Ref, admitted func(*opening) bool) readPaths {
 	seen := map[*ast.Rule]bool{}
-	queue := c.GetRulesDynamic(query)
+	queue := a.c.GetRulesDynamic(query)
 	var paths []ast.Ref
 	whole := false
 	for len(queue) > 0 {
@@ -103,25 +107,41 @@ func readsFor(c *ast.Compiler, query ast.Ref, admitted func([]string) bool) read
 			continue
 		}
 		seen[r] = true
-		if g, ok := openingGuard(c, r); ok && !admitted(g) {
+		if o := a.opening(r); o != nil && !admitted(o) {
 			continue
 		}
 		for x := r; x != nil; x = x.Else {
-			rr := ruleReads(x)
+			rr := a.ruleReads(x)
 			paths = append(paths, rr.paths...)
 			whole = whole || rr.whole
-			ast.WalkRefs(x, func(ref ast.Ref) bool {
-				if ref.HasPrefix(ast.DefaultRootRef) {
-					queue = append(queue, c.GetRulesDynamic(ref)...)
-				}
-				return false
-			})
+			queue = append(queue, reached(a.c, x)...)
 		}
 	}
 	if whole {
 		return readPaths{whole: true}
 	}
 	return readPaths{paths: minimal(paths)}
+}
+
+// reached lists the rules (and functions) x refers to.
+func reached(c *ast.Compiler, x any) []*ast.Rule {
+	var out []*ast.Rule
+	ast.WalkRefs(x, func(ref ast.Ref) bool {
+		if ref.HasPrefix(ast.DefaultRootRef) {
+			out = append(out, c.GetRulesDynamic(ref)...)
+		}
+		return false
+	})
+	return out
+}
+
+func (a *analysis) ruleReads(r *ast.Rule) readPaths {
+	if rr, ok := a.reads[r]; ok {
+		return rr
+	}
+	rr := ruleReads(r)
+	a.reads[r] = rr
+	return rr
 }
 
 // minimal sorts paths and drops every path below another.
@@ -135,106 +155,6 @@ func minimal(paths []ast.Ref) []ast.Ref {
 		out = append(out, p)
 	}
 	return out
-}
-
-// openingGuard returns the endpoints a rule admits when its body opens
-// with a test of input.endpoint against constants: `input.endpoint ==
-// "x"` or `input.endpoint in {...}` (as the compiler leaves them: possibly
-// through a local bound to input.endpoint first), after any number of
-// tests on base data alone. ok is false when the rule has no such opening
-// or has an else branch.
-func openingGuard(c *ast.Compiler, r *ast.Rule) (admits []string, ok bool) {
-	if r.Else != nil || r.Default {
-		return nil, false
-	}
-	alias := map[ast.Var]bool{}
-	isEndpoint := func(t *ast.Term) bool {
-		switch v := t.Value.(type) {
-		case ast.Ref:
-			return v.Equal(endpointRef)
-		case ast.Var:
-			return alias[v]
-		}
-		return false
-	}
-	for _, expr := range r.Body {
-		if expr.Negated || len(expr.With) > 0 || !expr.IsCall() {
-			return nil, false
-		}
-		ops := expr.Operands()
-		switch {
-		case isEquality(expr) && len(ops) == 2:
-			for i, t := range ops {
-				other := ops[1-i]
-				if v, isVar := t.Value.(ast.Var); isVar && expr.IsEquality() && other.Value.Compare(endpointRef) == 0 && strings.HasPrefix(string(v), "__local") {
-					alias[v] = true
-					goto next
-				}
-				if isEndpoint(t) {
-					if s, isStr := other.Value.(ast.String); isStr {
-						return []string{string(s)}, true
-					}
-					return nil, false
-				}
-			}
-		case expr.Operator().Equal(ast.Member.Ref()) && len(ops) == 2 && isEndpoint(ops[0]):
-			var out []string
-			switch coll := ops[1].Value.(type) {
-			case ast.Set:
-				coll.Foreach(func(t *ast.Term) { out = appendString(out, t) })
-			case *ast.Array:
-				coll.Foreach(func(t *ast.Term) { out = appendString(out, t) })
-			default:
-				return nil, false
-			}
-			if !ops[1].IsGround() {
-				return nil, false
-			}
-			return out, true
-		}
-		if !onBaseData(c, expr) {
-			return nil, false
-		}
-	next:
-	}
-	return nil, false
-}
-
-var endpointRef = ast.MustParseRef("input.endpoint")
-
-// isEquality holds for unification (=) and comparison (==) calls.
-func isEquality(e *ast.Expr) bool {
-	return e.IsCall() && (e.IsEquality() || e.Operator().Equal(ast.Equal.Ref()))
-}
-
-func appendString(out []string, t *ast.Term) []string {
-	if s, ok := t.Value.(ast.String); ok {
-		return append(out, string(s))
-	}
-	return out
-}
-
-// onBaseData holds for a test that reads nothing but base data (no input,
-// no rule, no variable): it reads no input and cannot fail on it.
-func onBaseData(c *ast.Compiler, expr *ast.Expr) bool {
-	ok := true
-	ast.WalkTerms(expr, func(t *ast.Term) bool {
-		switch v := t.Value.(type) {
-		case ast.Var:
-			ok = false
-		case ast.Ref:
-			if !v.IsGround() || !v.HasPrefix(ast.DefaultRootRef) || len(c.GetRulesDynamic(v)) > 0 {
-				if !v.Equal(expr.Operator()) {
-					ok = false
-				}
-			}
-			return true
-		case ast.Call, *ast.ArrayComprehension, *ast.SetComprehension, *ast.ObjectComprehension:
-			ok = false
-		}
-		return !ok
-	})
-	return ok
 }
 
 // ruleReads gathers the input paths one rule (not its else branch) reads.

@@ -67,6 +67,24 @@ violation contains 1 if { data.guard.profile == "restricted"; input.endpoint == 
 		{"a guard after a test on input is no guard", decisionHead + `
 violation contains 1 if { input.query.all == "1"; input.endpoint == "plugin.create" }
 `, "container.create", []string{"input.endpoint", "input.query.all"}},
+		{"an endpoint test through a table: the endpoint it fails", decisionHead + `
+tbl := {"container.create": {"create"}}
+looked_up(kind) if kind in tbl[input.endpoint]
+violation contains 1 if { looked_up("create"); input.facts.mounts[0].source == "/" }
+`, "container.inspect", nil},
+		{"an endpoint test through a table: the endpoint it passes", decisionHead + `
+tbl := {"container.create": {"create"}}
+looked_up(kind) if kind in tbl[input.endpoint]
+violation contains 1 if { looked_up("create"); input.facts.mounts[0].source == "/" }
+`, "container.create", []string{"input.endpoint", "input.facts.mounts"}},
+		{"a table lookup of the endpoint opens a rule", decisionHead + `
+tbl := {"container.create": true}
+violation contains 1 if { tbl[input.endpoint]; input.facts.mounts[0].source == "/" }
+`, "container.inspect", nil},
+		{"a test reading more than the endpoint is no opening", decisionHead + `
+judged if { input.endpoint == "container.start"; input.query.x == "1" }
+violation contains 1 if { judged; input.facts.mounts[0].source == "/" }
+`, "container.inspect", []string{"input.facts.mounts"}},
 		{"a rule with an else branch is always read", decisionHead + `
 violation contains v if { v := f }
 f := 1 if { input.endpoint == "plugin.create"; input.query.a } else := 2 if { input.query.b }
