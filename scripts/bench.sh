@@ -57,7 +57,10 @@
 #      OUT (a file to copy the report to), GUARD_FLAGS (extra
 #      `dood-guard serve` flags, e.g. "--log-decisions deny"), GUARD_BIN (a
 #      dood-guard binary to measure instead of this tree's, e.g. an older
-#      build to compare with), GUARD_LOG (a file to copy dood-guard's log
+#      build to compare with), GUARD_TAGS (build tags of this tree's
+#      binary: "nocheck" by default, as the managed plugin is built, without
+#      the `check` command's libraries; "" for the full binary),
+#      GUARD_LOG (a file to copy dood-guard's log
 #      to, GUARD_LOG.ENGINE when several engines run: its decision lines
 #      carry eval_us, the time each decision took in the plugin),
 #      CLI_20_10 and CLI_29 (the docker CLI whose create request is sent
@@ -154,7 +157,7 @@ trap 'exit 130' INT TERM
 
 log "building dood-guard, noop-authz and dg-bench"
 mkdir -p "$bin" "$ws" /run/docker/plugins
-(cd "$repo" && CGO_ENABLED=0 go build -o "$bin/dood-guard" ./cmd/dood-guard &&
+(cd "$repo" && CGO_ENABLED=0 go build -tags "${GUARD_TAGS-nocheck}" -ldflags "-s -w" -o "$bin/dood-guard" ./cmd/dood-guard &&
 	if [ -n "${GUARD_BIN:-}" ]; then cp "$GUARD_BIN" "$bin/dood-guard"; fi &&
 	go build -o "$bin/noop-authz" ./internal/tools/noop-authz &&
 	go build -o "$bin/dg-bench" ./internal/tools/dg-bench)
