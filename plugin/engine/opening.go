@@ -23,7 +23,12 @@ import (
 //     endpoint, e.g. `lookups.looked_up("create")`; it is evaluated at load
 //     for every endpoint the router knows;
 //   - a test on base data alone (`data.guard.profile == "restricted"`),
-//     which is passed over: it cannot read the input.
+//     which is passed over: it cannot read the input;
+//   - an expression of built-ins over the input and local variables
+//     (`input.facts.mounts[0]`, `some m in input.facts.mounts`), also passed
+//     over: what it reads cannot change the outcome of a rule the endpoint
+//     fails anyway, and it cannot raise an error (built-in errors are
+//     undefined; only rules and functions can conflict).
 //
 // The run ends at the first expression of any other kind. A rule with an
 // else branch, or a default, has no opening.
@@ -89,7 +94,13 @@ func (a *analysis) readOpening(r *ast.Rule, tests map[string]*endpointTest) *ope
 	o := &opening{}
 	alias := map[ast.Var]bool{}
 	for _, expr := range r.Body {
-		if expr.Negated || len(expr.With) > 0 {
+		if len(expr.With) > 0 {
+			break
+		}
+		if expr.Negated {
+			if errorFree(a.c, expr) {
+				continue
+			}
 			break
 		}
 		if v, ok := endpointAlias(expr); ok {
@@ -113,7 +124,7 @@ func (a *analysis) readOpening(r *ast.Rule, tests map[string]*endpointTest) *ope
 			o.tests = append(o.tests, t)
 			continue
 		}
-		if !onBaseData(a.c, expr) {
+		if !onBaseData(a.c, expr) && !errorFree(a.c, expr) {
 			break
 		}
 	}
@@ -307,6 +318,44 @@ func appendString(out []string, t *ast.Term) []string {
 		return append(out, string(s))
 	}
 	return out
+}
+
+// errorFree holds for an expression evaluated by built-ins alone: no rule
+// or function of the policy (which could raise a conflict error), no
+// `with`, no every.
+func errorFree(c *ast.Compiler, expr *ast.Expr) bool {
+	if len(expr.With) > 0 {
+		return false
+	}
+	if _, isEvery := expr.Terms.(*ast.Every); isEvery {
+		return false
+	}
+	if expr.IsCall() {
+		if op := expr.Operator(); op.HasPrefix(ast.DefaultRootRef) {
+			return false
+		} else if _, builtin := ast.BuiltinMap[op.String()]; !builtin {
+			return false
+		}
+	}
+	ok := true
+	ast.WalkTerms(expr, func(t *ast.Term) bool {
+		switch v := t.Value.(type) {
+		case ast.Ref:
+			if v.HasPrefix(ast.DefaultRootRef) && len(c.GetRulesDynamic(v)) > 0 {
+				ok = false
+			}
+		case ast.Call:
+			if op, isRef := v[0].Value.(ast.Ref); !isRef || op.HasPrefix(ast.DefaultRootRef) {
+				ok = false
+			} else if _, builtin := ast.BuiltinMap[op.String()]; !builtin {
+				ok = false
+			}
+		case *ast.ArrayComprehension, *ast.SetComprehension, *ast.ObjectComprehension:
+			ok = false
+		}
+		return !ok
+	})
+	return ok
 }
 
 // onBaseData holds for a test that reads nothing but base data (no input,

@@ -64,9 +64,13 @@ violation contains 2 if { input.body.x == 1 }
 		{"a guard after tests on base data", decisionHead + `
 violation contains 1 if { data.guard.profile == "restricted"; input.endpoint == "plugin.create"; input.query.name == "x" }
 `, "container.create", nil},
-		{"a guard after a test on input is no guard", decisionHead + `
-violation contains 1 if { input.query.all == "1"; input.endpoint == "plugin.create" }
-`, "container.create", []string{"input.endpoint", "input.query.all"}},
+		{"a guard after built-in tests on the input", decisionHead + `
+violation contains 1 if { input.query.all == "1"; not input.query.x; some m in input.facts.mounts; input.endpoint == "plugin.create"; m.x }
+`, "container.create", nil},
+		{"a guard after a call of the policy's own is no guard", decisionHead + `
+f(x) := y if { y := x.a }
+violation contains 1 if { f(input.query) == 1; input.endpoint == "plugin.create" }
+`, "container.create", []string{"input.endpoint", "input.query"}},
 		{"an endpoint test through a table: the endpoint it fails", decisionHead + `
 tbl := {"container.create": {"create"}}
 looked_up(kind) if kind in tbl[input.endpoint]
@@ -353,5 +357,67 @@ decision := {"allow": time.now_ns() > 0, "violations": []}`}, nil)
 		if err != nil || d.Remembered {
 			t.Fatalf("%+v, %v: a decision reading the clock was remembered", d, err)
 		}
+	}
+}
+
+// What a CI job's create changes from one job to the next — its name,
+// environment, labels, command, host name — is not what the library reads:
+// each job after the first gets the first one's decision from memory. A
+// rule reordered so that it reads one of them for a create would make
+// every such create a fresh evaluation again; this is the test that says so.
+func TestCIJobCreatesShareTheirKey(t *testing.T) {
+	src, err := policy.Load(nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(context.Background(), src.Modules, src.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := input.Value(goldenInputs(t)["benign-cli-create.http"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := ast.JSON(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, ok := e.reads.readKey(v)
+	if !ok {
+		t.Fatal("no key for a create")
+	}
+	job := []struct {
+		path []any
+		v    any
+	}{
+		{[]any{"query", "name"}, "job-4711"},
+		{[]any{"body", "Env"}, []any{"CI_JOB_ID=4711", "CI_COMMIT_SHA=abc"}},
+		{[]any{"body", "Labels"}, map[string]any{"ci.job": "4711"}},
+		{[]any{"body", "Cmd"}, []any{"make", "test"}},
+		{[]any{"body", "Hostname"}, "runner-4711"},
+		{[]any{"body", "Entrypoint"}, []any{"/bin/sh", "-c"}},
+	}
+	for _, c := range job {
+		mv, err := ast.InterfaceToValue(replaceAt(doc, c.path, c.v, false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k, ok := e.reads.readKey(mv); !ok || k != key {
+			t.Errorf("a create with another %v does not share the key: the library reads it for a create", c.path)
+		}
+	}
+	// A new workspace is a bind the policy judges: a key of its own.
+	facts := doc.(map[string]any)["facts"].(map[string]any)
+	mounts := facts["mounts"].([]any)
+	m := mounts[0].(map[string]any)
+	if m["type"] != "bind" {
+		t.Fatalf("the golden create's first mount is %v, want the workspace bind", m)
+	}
+	mv, err := ast.InterfaceToValue(replaceAt(doc, []any{"facts", "mounts", 0, "source"}, "/srv/ci/ws-2", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, _ := e.reads.readKey(mv); k == key {
+		t.Error("a create binding another workspace shares the key")
 	}
 }
