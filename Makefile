@@ -22,7 +22,7 @@ lint: ## gofmt and go vet
 bench: ## decision-path benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./plugin/...
 
-bench-e2e: ## end-to-end benchmark against a private dockerd (root, about 3 minutes)
+bench-e2e: ## end-to-end benchmark against private dockerds 20.10 and 29 (root, 3-4 minutes per engine)
 	scripts/bench.sh
 
 fuzz: ## fuzz each Fuzz* target for FUZZTIME (default 30s)

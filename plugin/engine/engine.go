@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"github.com/dood-guard/dood-guard/plugin/input"
+	"github.com/dood-guard/dood-guard/plugin/memo"
+	"slices"
 	"sort"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -31,6 +33,9 @@ type Violation struct {
 type Decision struct {
 	Allow      bool
 	Violations []Violation
+	// Remembered says the decision was given from memory: an earlier input
+	// had the same values wherever the policy reads (remember.go).
+	Remembered bool
 }
 
 // neverCancelled is the cancellation handle of evaluations whose context
@@ -47,6 +52,10 @@ type Engine struct {
 	consts        *constTable // values of the rules that do not depend on input
 	compiler      *ast.Compiler
 	lookups       map[string][]string // data.dood.lookups.endpoints
+	// reads and decisions: what the policy reads of the input per endpoint,
+	// and the decisions remembered by it; nil unless deterministic.
+	reads     *inputReads
+	decisions *memo.Table[Decision]
 }
 
 // New compiles modules (file name → Rego source, Rego v1) against data and
@@ -88,6 +97,10 @@ func New(ctx context.Context, modules map[string]string, data map[string]any) (*
 		return nil, fmt.Errorf("compile policy: %w", err)
 	}
 	e.deterministic = det
+	if det {
+		e.reads = analyseReads(ctx, compiler, store, ast.MustParseRef(Query))
+		e.decisions = memo.New[Decision](decisionMemoSize)
+	}
 	if e.lookups, err = readLookups(ctx, compiler, store); err != nil {
 		return nil, fmt.Errorf("compile policy: %w", err)
 	}
@@ -112,8 +125,31 @@ func (e *Engine) Decide(ctx context.Context, doc any) (Decision, error) {
 	return e.DecideValue(ctx, v)
 }
 
-// DecideValue is Decide for an input document already converted.
+// DecideValue is Decide for an input document already converted. A
+// deterministic policy's decision is remembered by what the policy reads
+// of the input, and given again for an input equal there (remember.go).
 func (e *Engine) DecideValue(ctx context.Context, input ast.Value) (Decision, error) {
+	if e.reads == nil {
+		return e.evaluate(ctx, input)
+	}
+	key, ok := e.reads.readKey(input)
+	if !ok {
+		return e.evaluate(ctx, input)
+	}
+	if d, hit := e.decisions.Get(key); hit {
+		d.Violations = slices.Clone(d.Violations)
+		d.Remembered = true
+		return d, nil
+	}
+	d, err := e.evaluate(ctx, input)
+	if err == nil {
+		e.decisions.Put(key, Decision{Allow: d.Allow, Violations: slices.Clone(d.Violations)})
+	}
+	return d, err
+}
+
+// evaluate asks OPA.
+func (e *Engine) evaluate(ctx context.Context, input ast.Value) (Decision, error) {
 	vc := &constCache{VirtualCache: topdown.NewVirtualCache(), consts: e.consts}
 	opts := []rego.EvalOption{rego.EvalParsedInput(input), rego.EvalVirtualCache(vc)}
 	if ctx.Done() == nil {

@@ -82,6 +82,7 @@ keys := {"real"}
 			// Without the table the rules decide: the case tells the two apart.
 			plain := *e
 			plain.consts = nil
+			plain.reads = nil // nor from the decisions e remembers
 			if d, err := plain.Decide(context.Background(), map[string]any{}); err != nil || d.Allow {
 				t.Fatalf("without the table: %+v %v, want a denial", d, err)
 			}
@@ -110,6 +111,7 @@ keys := {p | some p in data.paths}
 `, map[string]*ast.Term{"data.dood.keys": ast.SetTerm(ast.StringTerm("fake"))})
 	plain := *e
 	plain.consts = nil
+	plain.reads = nil
 	if d, err := plain.Decide(context.Background(), map[string]any{}); err != nil || d.Allow {
 		t.Fatalf("without the table: %+v %v, want a denial", d, err)
 	}

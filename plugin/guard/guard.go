@@ -210,13 +210,13 @@ func (g *Guard) Decide(ctx context.Context, req authorization.Request) Outcome {
 		return out
 	}
 	key := requestKey(&req)
-	if out, ok := l.memo.get(key); ok {
+	if out, ok := l.memo.Get(key); ok {
 		g.metrics.Remembered()
 		return out
 	}
 	out, pure := g.decide(ctx, l, req)
 	if pure {
-		l.memo.put(key, out)
+		l.memo.Put(key, out)
 	}
 	return out
 }
@@ -270,6 +270,9 @@ func (g *Guard) evaluate(ctx context.Context, l *loaded, nreq normalize.Request,
 	doc.State = st
 	pure := !resolved && st == nil && stateErr == nil
 	d, err := l.engine.Decide(ctx, doc)
+	if d.Remembered {
+		g.metrics.Remembered()
+	}
 	if err != nil {
 		return []verdict.Violation{verdict.New(verdict.PolicyFailed, "policy evaluation failed: "+err.Error(), "")}, false
 	}

@@ -10,16 +10,17 @@ import (
 	"github.com/dood-guard/dood-guard/plugin/apiversion"
 	"github.com/dood-guard/dood-guard/plugin/enforce"
 	"github.com/dood-guard/dood-guard/plugin/engine"
+	"github.com/dood-guard/dood-guard/plugin/memo"
 )
 
-// The guard remembers outcomes per policy load, keyed on every byte of the
-// AuthZ request it reads. An outcome is remembered only when it follows
-// from those bytes alone: the policy is deterministic, and neither the
+// The guard remembers outcomes per policy load (plugin/memo), keyed on
+// every byte of the AuthZ request it reads. An outcome is remembered only
+// when it follows from those bytes alone: the policy is deterministic, and neither the
 // daemon's state nor the host's file system was consulted (see
 // Guard.evaluate). Then the same request always gets the same answer, and
-// giving it from memory is exact, not an approximation. The key is a
-// SHA-256 digest: a request crafted to collide with a remembered benign one
-// would need a second preimage.
+// giving it from memory is exact, not an approximation. (A request that is
+// not remembered here may still have its decision remembered by the
+// engine, keyed on what the policy reads of the input: plugin/engine.)
 
 // memoSize bounds the outcomes remembered per policy load.
 const memoSize = 4096
@@ -35,50 +36,22 @@ type loaded struct {
 	engine   *engine.Engine
 	enf      enforce.Policy
 	versions apiversion.Versions
-	memo     *memo // nil when the policy is not deterministic
+	memo     *memo.Table[Outcome] // nil when the policy is not deterministic
 }
 
 func newLoaded(e *engine.Engine, enf enforce.Policy, v apiversion.Versions) *loaded {
 	l := &loaded{engine: e, enf: enf, versions: v}
 	if e != nil && e.Deterministic() {
-		l.memo = newMemo(memoSize)
+		l.memo = memo.New[Outcome](memoSize)
 	}
 	return l
-}
-
-// memo is bounded: when full it starts over, which keeps the hot requests
-// cheap to re-learn and memory flat under a flood of distinct ones.
-type memo struct {
-	mu  sync.RWMutex
-	m   map[[sha256.Size]byte]Outcome
-	max int
-}
-
-func newMemo(max int) *memo {
-	return &memo{m: make(map[[sha256.Size]byte]Outcome, max), max: max}
-}
-
-func (c *memo) get(key [sha256.Size]byte) (Outcome, bool) {
-	c.mu.RLock()
-	o, ok := c.m[key]
-	c.mu.RUnlock()
-	return o, ok
-}
-
-func (c *memo) put(key [sha256.Size]byte, o Outcome) {
-	c.mu.Lock()
-	if len(c.m) >= c.max {
-		clear(c.m)
-	}
-	c.m[key] = o
-	c.mu.Unlock()
 }
 
 var keyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // requestKey digests every field of the AuthZ request the guard reads, each
 // length-prefixed so that no two requests share an encoding.
-func requestKey(req *authorization.Request) [sha256.Size]byte {
+func requestKey(req *authorization.Request) memo.Key {
 	bp := keyBufs.Get().(*[]byte)
 	b := (*bp)[:0]
 	for _, f := range [...]string{req.User, req.UserAuthNMethod, req.RequestMethod, req.RequestURI} {

@@ -225,16 +225,6 @@ decision := {"allow": time.now_ns() > 0, "violations": []}`}, nil)
 	}
 }
 
-func TestMemoStaysBounded(t *testing.T) {
-	c := newMemo(4)
-	for i := range 100 {
-		c.put([32]byte{byte(i)}, Outcome{})
-	}
-	if len(c.m) > 4 {
-		t.Errorf("memo holds %d outcomes, bound is 4", len(c.m))
-	}
-}
-
 // Calls decided concurrently while the policy is swapped get the answer
 // their request deserves, from memory or not. Run with -race (scripts/test.sh
 // does) to also prove the memo's locking.

@@ -24,3 +24,15 @@ test_segments if {
 	lib.segments("//a/./b/../c/") == ["a", "b", "..", "c"]
 	lib.segments("") == []
 }
+
+# clean_absolute is one regular expression: the spellings it must refuse
+# (an empty, "." or ".." segment, a trailing slash, a relative path) and
+# the segment names that only look like them.
+test_clean_absolute if {
+	every p in ["/", "/a", "/srv/ci/workspace", "/.a", "/a.", "/..a", "/...", "/a/.b/..c/...", "/a b", "/ä/ö"] {
+		lib.clean_absolute(p)
+	}
+	every p in ["", "a", "a/b", "./a", "//", "/a/", "/a//b", "/.", "/..", "/a/.", "/a/..", "/a/./b", "/a/../b", "/./", "/../a"] {
+		not lib.clean_absolute(p)
+	}
+}

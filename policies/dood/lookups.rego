@@ -38,7 +38,7 @@ endpoints := {
 }
 
 # looked_up(kind) holds when the request's endpoint is declared with kind.
-looked_up(kind) if kind in endpoints[input.endpoint]
+looked_up(kind) if endpoints[input.endpoint][kind]
 
 # A rule package that judges on state declares each object it reads in its
 # partial set `needs_state`, as {"kind": "container"|"volume"|

@@ -2,15 +2,20 @@
 // docker daemon's API on its unix socket and records latencies, and it
 // reports them. It is a benchmark tool, not part of the product.
 //
-//	dg-bench setup  -host SOCK -image IMG                 create the container "inspect" reads; print its id
-//	dg-bench probe  -host SOCK -image IMG -want none|noop|guard [-noop SOCK]
+//	dg-bench capture -cli DOCKER -api-version V -workspace DIR -out FILE
+//	                                                       the CLI's create request for a CI job (capture.go)
+//	dg-bench version -host SOCK                            print the daemon's "Version ApiVersion MinAPIVersion"
+//	dg-bench setup  -host SOCK [-api /vX.Y] -image IMG     create the container "inspect" reads; print its id
+//	dg-bench probe  -host SOCK [-api /vX.Y] -image IMG -want none|noop|guard [-noop SOCK]
 //	                                                       succeed when the daemon uses that configuration
-//	dg-bench load   -host SOCK -label L -round N -workload W [-clients C] [-n N] [-id ID] [-image IMG] -out FILE
-//	dg-bench report [-floor noop] [-guard guard] [-rss "label=KiB ..."] FILE
+//	dg-bench load   -host SOCK [-api /vX.Y] -label L -round N -workload W [-clients C] [-n N] [-id ID] [-request FILE] -out FILE
+//	dg-bench report [-floor noop] [-guard guard] [-rss "label=KiB ..."] [-guard-rss-kib N -guard-calls N] FILE
 //
 // Workloads: ping (GET /_ping), inspect (GET /containers/ID/json), create
-// (POST /containers/create then DELETE /containers/ID: both latencies are
-// recorded, as "create" and "remove").
+// (the captured request, a new container name each call, then DELETE
+// /containers/ID: both latencies are recorded, as "create" and "remove").
+// -api is the API version prefix of every call but the ping (the one the
+// CLI negotiated, read from the captured create).
 package main
 
 import (
@@ -24,12 +29,16 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/dood-guard/dood-guard/internal/goldenhttp"
 )
 
 func main() {
@@ -38,6 +47,10 @@ func main() {
 	}
 	var err error
 	switch os.Args[1] {
+	case "capture":
+		err = capture(os.Args[2:])
+	case "version":
+		err = version(os.Args[2:])
 	case "setup":
 		err = setup(os.Args[2:])
 	case "probe":
@@ -56,11 +69,16 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: dg-bench setup|probe|load|report [flags] (see the package comment)")
+	fmt.Fprintln(os.Stderr, "usage: dg-bench capture|version|setup|probe|load|report [flags] (see the package comment)")
 	os.Exit(2)
 }
 
-const api = "/v1.41"
+// api is the API version prefix of the calls (-api).
+var api = "/v1.41"
+
+func apiFlag(fs *flag.FlagSet) {
+	fs.StringVar(&api, "api", api, "API version prefix of the calls")
+}
 
 // client talks HTTP to a unix socket over kept-alive connections, as the
 // docker CLI and SDK do.
@@ -110,9 +128,14 @@ func create(c *http.Client, image, name string, privileged bool) (string, int, e
 	if privileged {
 		body = bytes.Replace(body, []byte(`"Privileged":false`), []byte(`"Privileged":true`), 1)
 	}
-	code, out, err := call(c, "POST", api+"/containers/create?name="+name, body)
+	return createAt(c, api+"/containers/create?name="+url.QueryEscape(name), body)
+}
+
+// createAt posts a create to uri and returns the new container's id.
+func createAt(c *http.Client, uri string, body []byte) (string, int, error) {
+	code, out, err := call(c, "POST", uri, body)
 	if err != nil || code != http.StatusCreated {
-		return "", code, fmt.Errorf("create %s: %d %s %v", name, code, bytes.TrimSpace(out), err)
+		return "", code, fmt.Errorf("POST %s: %d %s %v", uri, code, bytes.TrimSpace(out), err)
 	}
 	var r struct{ ID string }
 	if err := json.Unmarshal(out, &r); err != nil {
@@ -129,10 +152,32 @@ func remove(c *http.Client, id string) error {
 	return nil
 }
 
+// version prints what the daemon says it is (GET /version, unprefixed:
+// the daemon's own API version).
+func version(args []string) error {
+	fs := flag.NewFlagSet("version", flag.ExitOnError)
+	host := fs.String("host", "", "daemon API socket")
+	fs.Parse(args)
+	code, out, err := call(client(*host, 1), "GET", "/version", nil)
+	if err != nil || code != http.StatusOK {
+		return fmt.Errorf("GET /version: %d %s %v", code, bytes.TrimSpace(out), err)
+	}
+	var v struct{ Version, APIVersion, MinAPIVersion string }
+	if err := json.Unmarshal(out, &v); err != nil {
+		return fmt.Errorf("GET /version: %w", err)
+	}
+	if v.Version == "" || v.APIVersion == "" {
+		return fmt.Errorf("GET /version: no version in %s", out)
+	}
+	fmt.Println(v.Version, v.APIVersion, v.MinAPIVersion)
+	return nil
+}
+
 func setup(args []string) error {
 	fs := flag.NewFlagSet("setup", flag.ExitOnError)
 	host := fs.String("host", "", "daemon API socket")
 	image := fs.String("image", "dood-guard-busybox:latest", "image")
+	apiFlag(fs)
 	fs.Parse(args)
 	id, _, err := create(client(*host, 1), *image, "dgbench-inspect", false)
 	if err != nil {
@@ -152,6 +197,7 @@ func probe(args []string) error {
 	want := fs.String("want", "", "none, noop or guard")
 	noopSock := fs.String("noop", "", "the no-op plugin's socket")
 	timeout := fs.Duration("timeout", 20*time.Second, "how long to wait for the configuration")
+	apiFlag(fs)
 	fs.Parse(args)
 	c := client(*host, 1)
 	nc := client(*noopSock, 1)
@@ -218,19 +264,49 @@ func load(args []string) error {
 	n := fs.Int("n", 1000, "calls (iterations for create) in all")
 	warm := fs.Int("warmup", 50, "unrecorded calls first")
 	id := fs.String("id", "", "container id for inspect")
-	image := fs.String("image", "dood-guard-busybox:latest", "image for create")
+	request := fs.String("request", "", "for create: the captured request (dg-bench capture)")
 	out := fs.String("out", "", "append JSON lines here")
+	apiFlag(fs)
 	fs.Parse(args)
 	c := client(*host, *clients)
+	var createURI *url.URL
+	var createBody []byte
+	if *workload == "create" {
+		if *request == "" {
+			return errors.New("load: create needs -request (dg-bench capture)")
+		}
+		r, err := goldenhttp.Read(*request)
+		if err != nil {
+			return err
+		}
+		if createURI, err = url.Parse(r.RequestURI); err != nil || r.RequestMethod != "POST" {
+			return fmt.Errorf("load: %s is not a POST to a URI: %v", *request, err)
+		}
+		createBody = r.RequestBody
+	}
+	// createURIFor names the container as the CLI's --name would.
+	createURIFor := func(name string) string {
+		u := *createURI
+		q := u.Query()
+		q.Set("name", name)
+		u.RawQuery = q.Encode()
+		return u.RequestURI()
+	}
 
 	var mu sync.Mutex
 	lat := map[string][]int64{}
 	errs := map[string]int{}
+	// A run with failing calls measures nothing: after maxErrors the
+	// workers stop (a plugin gone makes each call wait for dockerd's
+	// retries, and a load of thousands would take hours).
+	const maxErrors = 10
+	var failed atomic.Int64
 	record := func(w string, d time.Duration, err error) {
 		mu.Lock()
 		defer mu.Unlock()
 		if err != nil {
 			errs[w]++
+			failed.Add(1)
 			if errs[w] <= 3 {
 				fmt.Fprintf(os.Stderr, "dg-bench: %s %s: %v\n", *label, w, err)
 			}
@@ -259,12 +335,13 @@ func load(args []string) error {
 				record("inspect", time.Since(t), err)
 			}
 		case "create":
-			name := fmt.Sprintf("dgbench-%s-%d-%d-%d", *label, *round, worker, i)
+			name := fmt.Sprintf("job-%s-%d-%d-%d", *label, *round, worker, i)
 			if !rec {
 				name += "-w"
 			}
+			uri := createURIFor(name)
 			t := time.Now()
-			cid, _, err := create(c, *image, name, false)
+			cid, _, err := createAt(c, uri, createBody)
 			if rec {
 				record("create", time.Since(t), err)
 			}
@@ -291,7 +368,7 @@ func load(args []string) error {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			for i := 0; i < per; i++ {
+			for i := 0; i < per && failed.Load() < maxErrors; i++ {
 				op(w, i, true)
 			}
 		}(w)
@@ -384,6 +461,28 @@ func pct(sorted []int64, p float64) time.Duration {
 	return time.Duration(sorted[i])
 }
 
+// latencyTargets are issue 15's end-to-end targets: dood-guard's p50 as a
+// multiple of the floor's.
+var latencyTargets = []struct {
+	workload string
+	max      float64
+}{{"create", 1.03}, {"ping-1c", 1.05}, {"ping-4c", 1.05}, {"inspect", 1.05}}
+
+// The RSS target: dood-guard's peak RSS after this many API calls.
+const (
+	rssLimitMiB    = 40
+	minCallsForRSS = 100_000
+)
+
+type targetResult struct{ what, measured, verdict string }
+
+func metOrNot(ok bool) string {
+	if ok {
+		return "**met**"
+	}
+	return "**not met**"
+}
+
 func report(args []string, w io.Writer) error {
 	fs := flag.NewFlagSet("report", flag.ExitOnError)
 	floor := fs.String("floor", "noop", "label of the no-op plugin")
@@ -391,6 +490,8 @@ func report(args []string, w io.Writer) error {
 	none := fs.String("none", "none", "label of the daemon without plugin")
 	rss := fs.String("rss", "", `peak RSS per label, "label=KiB ..."`)
 	calls := fs.String("calls", "", `plugin calls per label, "label=N ..."`)
+	guardRSS := fs.Int64("guard-rss-kib", -1, "dood-guard's peak RSS in KiB, for the RSS target")
+	guardCalls := fs.Int64("guard-calls", -1, "API calls dood-guard decided, for the RSS target")
 	fs.Parse(args)
 	if fs.NArg() != 1 {
 		return errors.New("report: one samples file")
@@ -472,6 +573,36 @@ func report(args []string, w io.Writer) error {
 			continue
 		}
 		fmt.Fprintf(w, "| %s | %.3f | %s | %+.0f µs | %+.0f µs |\n", wl, float64(g.p50)/float64(fl.p50), pairedRatio(g.byRound, fl.byRound), float64(g.p50-fl.p50)/1e3, float64(fl.p50-no.p50)/1e3)
+	}
+	var ts []targetResult
+	for _, t := range latencyTargets {
+		g, fl := get(*guard, t.workload), get(*floor, t.workload)
+		r := targetResult{what: fmt.Sprintf("%s: %s p50 ≤ %.2f× %s p50", t.workload, *guard, t.max, *floor)}
+		switch {
+		case g.n == 0 || fl.n == 0:
+			r.measured, r.verdict = "not run", "not measured"
+		default:
+			ratio := float64(g.p50) / float64(fl.p50)
+			r.measured = fmt.Sprintf("%.3f (median of the rounds' ratios %s)", ratio, pairedRatio(g.byRound, fl.byRound))
+			r.verdict = metOrNot(ratio <= t.max)
+		}
+		ts = append(ts, r)
+	}
+	r := targetResult{what: fmt.Sprintf("%s peak RSS < %d MiB after ≥ %d API calls", *guard, rssLimitMiB, minCallsForRSS)}
+	switch {
+	case *guardRSS < 0 || *guardCalls < 0:
+		r.measured, r.verdict = "-", "not measured"
+	case *guardCalls < minCallsForRSS:
+		r.measured = fmt.Sprintf("%.1f MiB after %d calls", float64(*guardRSS)/1024, *guardCalls)
+		r.verdict = "not measured (too few calls: raise ROUNDS or the N's)"
+	default:
+		r.measured = fmt.Sprintf("%.1f MiB after %d calls", float64(*guardRSS)/1024, *guardCalls)
+		r.verdict = metOrNot(*guardRSS < rssLimitMiB*1024)
+	}
+	ts = append(ts, r)
+	fmt.Fprintf(w, "\nTargets (issue 15; a latency target is judged on the p50 over every round):\n\n| target | measured | |\n|---|---|---|\n")
+	for _, t := range ts {
+		fmt.Fprintf(w, "| %s | %s | %s |\n", t.what, t.measured, t.verdict)
 	}
 	if *rss != "" || *calls != "" {
 		fmt.Fprintln(w)

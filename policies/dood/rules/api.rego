@@ -16,7 +16,7 @@ package dood.rules.api
 #     no rule knows yet.
 #   allow_by: remove the entry from guard.denied_endpoints
 violation contains {"id": "DG-API-001", "msg": msg, "path": ""} if {
-	data.guard.denied_endpoints != []
+	denies_endpoints
 	input.endpoint != ""
 	some c in candidates
 	c in denied
@@ -24,6 +24,10 @@ violation contains {"id": "DG-API-001", "msg": msg, "path": ""} if {
 }
 
 denied := {e | some e in data.guard.denied_endpoints}
+
+# denies_endpoints depends on data only: the guard computes it once per
+# policy load.
+denies_endpoints if data.guard.denied_endpoints != []
 
 # The endpoint name and its group wildcards: container.archive.put gives
 # container.archive.put, container.* and container.archive.*.

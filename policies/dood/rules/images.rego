@@ -25,12 +25,17 @@ import data.dood.lib
 #     (build, image.load, image.tag, container.commit) for a closed set.
 #   allow_by: add a pattern to guard.allowed_images
 violation contains {"id": "DG-IMG-001", "msg": msg, "path": r.path} if {
+	restricts_images
 	input.endpoint in {"container.create", "service.create", "service.update", "image.create"}
-	count(data.guard.allowed_images) > 0
 	some r in references
 	not allowed(r.value)
 	msg := refusal(r.value)
 }
+
+# restricts_images holds when guard.allowed_images lists anything (an empty
+# list allows every image). It depends on data only, so the guard computes it
+# once per policy load.
+restricts_images if count(data.guard.allowed_images) > 0
 
 references contains {"value": object.get(input.body, "Image", ""), "path": "Image"} if {
 	input.endpoint == "container.create"

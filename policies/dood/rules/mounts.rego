@@ -28,10 +28,26 @@ import data.dood.lib
 #     add the path (or a tree holding it) to guard.allowed_bind_paths, or list
 #     DG-MNT-001 in guard.disabled_rules
 violation contains {"id": "DG-MNT-001", "msg": msg, "path": m.path} if {
-	input.endpoint in {"container.create", "container.start", "service.create", "service.update"}
 	some m in input.facts.mounts
 	m.type == "bind"
+	not plain_bind(m)
+	input.endpoint in {"container.create", "container.start", "service.create", "service.update"}
 	msg := bind_refusal(m)
+}
+
+# plain_bind(m) holds for a bind that bind_refusal cannot refuse, tested
+# with a few builtins: its source is clean and not "/", resolves to itself
+# on the host, and neither is or lies below a protected path
+# (within_protected) nor holds one (exposes). Most binds are such, and
+# bind_refusal, which builds the message, is not evaluated for them.
+plain_bind(m) if {
+	src := m.source
+	src != "/"
+	lib.clean_absolute(src)
+	object.get(m, "host_source", src) == src
+	key := concat("", [src, "/"])
+	not strings.any_prefix_match(key, protected_keys)
+	not strings.any_prefix_match(all_protected, key)
 }
 
 # The source as written is judged first; the host path only when it
@@ -145,16 +161,27 @@ first_exposed(paths) := p if {
 #     add the filesystem type to guard.allowed_local_volume_types (device
 #     mounts), or list DG-MNT-002 in guard.disabled_rules
 violation contains {"id": "DG-MNT-002", "msg": msg, "path": m.path} if {
-	input.endpoint in {"container.create", "container.start", "service.create", "service.update", "volume.create"}
+	sets_mount_options
 	some m in input.facts.mounts
 	m.type == "volume"
-	object.get(m, "driver", "") in {"", "local"}
 	opts := object.get(m, "driver_options", {})
 
 	# Most volumes set none of the options the local driver mounts with:
-	# skip the message building for them.
+	# the rule ends here for them.
 	object.filter(opts, ["o", "type", "device"]) != {}
+	input.endpoint in {"container.create", "container.start", "service.create", "service.update", "volume.create"}
+	object.get(m, "driver", "") in {"", "local"}
 	msg := volume_refusal(opts)
+}
+
+# sets_mount_options holds when some mount gives its driver an option the
+# local driver mounts with: one evaluation step for the mounts without
+# options ([_] is walked inside one expression), where the rule above takes
+# a few per mount. (An option whose value is false is skipped, which loses
+# nothing: a refusal needs one of them to be a non-empty string.)
+sets_mount_options if {
+	input.facts.mounts[_].driver_options[key]
+	key in {"o", "type", "device"}
 }
 
 volume_refusal(opts) := sprintf("local volume with o=%s is not allowed: it bind-mounts host path %s; bind a project directory instead", [o, device]) if {
@@ -201,10 +228,12 @@ opt(opts, key) := v if {
 #     list the socket's host path (as the host resolves it) in
 #     guard.allowed_sockets, or list DG-MNT-003 in guard.disabled_rules
 violation contains {"id": "DG-MNT-003", "msg": msg, "path": m.path} if {
-	input.endpoint in {"container.create", "container.start", "service.create", "service.update"}
+	# One step for every mount ([_] is walked inside one expression).
+	input.facts.mounts[_].host_kind == "socket"
 	some m in input.facts.mounts
-	m.type == "bind"
 	m.host_kind == "socket"
+	m.type == "bind"
+	input.endpoint in {"container.create", "container.start", "service.create", "service.update"}
 	not m.host_source in data.guard.allowed_sockets
 	msg := socket_refusal(m.source, m.host_source)
 }
@@ -233,10 +262,11 @@ socket_refusal(src, host) := sprintf("bind mount of %s is not allowed: it resolv
 #     create the directory beforehand, add a tree holding it to
 #     guard.allowed_bind_paths, or list DG-MNT-004 in guard.disabled_rules
 violation contains {"id": "DG-MNT-004", "msg": msg, "path": m.path} if {
-	input.endpoint in {"container.create", "container.start", "service.create", "service.update"}
+	input.facts.mounts[_].create_mountpoint == true
 	some m in input.facts.mounts
-	m.type == "bind"
 	m.create_mountpoint == true
+	m.type == "bind"
+	input.endpoint in {"container.create", "container.start", "service.create", "service.update"}
 	outside_allowed(m)
 	msg := sprintf("bind mount with CreateMountpoint is not allowed for %s: the daemon would create it on the host as root; create the directory beforehand", [m.source])
 }

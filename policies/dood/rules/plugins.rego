@@ -134,13 +134,17 @@ violation contains {"id": "DG-PLUGIN-003", "msg": msg, "path": ""} if {
 #     guard.exempt_users; listing DG-PLUGIN-004 in guard.disabled_rules lets
 #     every socket holder turn the guard off
 violation contains {"id": "DG-PLUGIN-004", "msg": msg, "path": ""} if {
-	lookups.looked_up("authz_plugins")
+	judges_chain
 	some [name, why] in protected
 	msg := sprintf("plugin %q %s: an authorization plugin cannot be disabled, removed, replaced or reconfigured through the API it guards", [name, why])
 }
 
 # The chain is read for every request this rule judges (lookups.rego).
-needs_state contains {"kind": "authz_plugins", "ref": "", "path": ""} if lookups.looked_up("authz_plugins")
+needs_state contains {"kind": "authz_plugins", "ref": "", "path": ""} if judges_chain
+
+# judges_chain holds for the endpoints the chain is looked up for: a rule,
+# evaluated once per request for both uses.
+judges_chain if lookups.looked_up("authz_plugins")
 
 # targets are the plugin references the request acts on, with how the
 # daemon reads them: "ref" (a name, an ID or an ID prefix) or "name" (the

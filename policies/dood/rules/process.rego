@@ -20,23 +20,23 @@ import data.dood.lib
 #     in /proc.
 #   allow_by: list DG-WD-001 in guard.disabled_rules
 violation contains {"id": "DG-WD-001", "msg": msg, "path": w.path} if {
-	input.endpoint in {"container.create", "exec.create", "service.create", "service.update"}
 	some w in working_dirs
+	input.endpoint in {"container.create", "exec.create", "service.create", "service.update"}
 	escape_shape(lib.segments(w.value))
 	msg := sprintf("working directory %q is not allowed: it reaches open file descriptors or other roots through /proc (the CVE-2024-21626 shape); use a directory of the image", [w.value])
 }
 
 working_dirs contains {"value": wd, "path": "WorkingDir"} if {
-	input.endpoint == "container.create"
-	wd := object.get(input.body, "WorkingDir", "")
-	is_string(wd)
+	wd := input.body.WorkingDir
 	wd != ""
+	input.endpoint == "container.create"
+	is_string(wd)
 }
 
 working_dirs contains w if {
 	w := input.facts.working_dir
-	is_string(w.value)
 	w.value != ""
+	is_string(w.value)
 }
 
 escape_shape(segs) if "proc" == segs[0]

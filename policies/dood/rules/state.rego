@@ -7,6 +7,7 @@ package dood.rules.state
 
 import data.dood.lookups
 import data.dood.rules.mounts
+import data.dood.rules.namespaces
 
 # The objects these rules judge, declared for lookups.rego: each one the
 # guard did not report refuses the request (DG-STATE-001).
@@ -27,20 +28,24 @@ needs_state contains {"kind": "volume", "ref": m.name, "path": p} if {
 	m.name != ""
 }
 
+# judges_create holds for the endpoints whose lookups include what a create
+# names: a rule, evaluated once per request however many rules ask.
+judges_create if lookups.looked_up("create")
+
 # named_containers are the containers the request names, as [ref, path].
 named_containers contains [ref, f.path] if {
-	lookups.looked_up("create")
+	# A fact list is an array of objects: [0] is defined unless it is
+	# empty, a test OPA's rule index makes without evaluating the rule.
+	input.facts.volumes_from[0]
 	some f in input.facts.volumes_from
+	judges_create
 	ref := split(f.value, ":")[0]
 	ref != ""
 }
 
-named_containers contains [ref, ns.path] if {
-	lookups.looked_up("create")
-	some kind in ["pid", "network", "ipc"]
-	ns := input.facts.namespaces[kind]
-	startswith(ns.mode, "container:")
-	ref := substring(ns.mode, count("container:"), -1)
+named_containers contains [ref, j.path] if {
+	some j in container_joins
+	ref := substring(j.mode, count("container:"), -1)
 	ref != ""
 }
 
@@ -52,9 +57,18 @@ named_containers contains [input.params.name, "params.name"] if {
 	input.params.name != ""
 }
 
+# container_joins are the pid, network and ipc namespaces a create joins
+# from another container (namespaces.joins, which tests each namespace
+# once per request).
+container_joins contains j if {
+	some j in namespaces.joins
+	j.namespace in {"pid", "network", "ipc"}
+	judges_create
+}
+
 # named_volumes are the named volumes a create mounts, as [name, path].
 named_volumes contains [m.source, m.path] if {
-	lookups.looked_up("create")
+	judges_create
 	some m in input.facts.mounts
 	m.type == "volume"
 	m.source != ""
@@ -161,6 +175,8 @@ reasons(c) := concat("; ", hazards(c))
 #     identity listed in guard.exempt_users, or list DG-STATE-002 in
 #     guard.disabled_rules
 violation contains {"id": "DG-STATE-002", "msg": msg, "path": p} if {
+	# Nothing to judge unless some volume exists: one step for all of them.
+	input.state.volumes[_].found == true
 	some [name, p] in named_volumes
 	reason := host_volume(name)
 	note := concat("", [subpath_note(m) | some m in input.facts.mounts; m.type == "volume"; m.source == name; m.path == p])
@@ -191,8 +207,9 @@ subpath_note(m) := sprintf(" (Subpath %s)", [m.subpath]) if {
 #     take volumes from a harmless container, connect as a TLS identity listed
 #     in guard.exempt_users, or list DG-STATE-003 in guard.disabled_rules
 violation contains {"id": "DG-STATE-003", "msg": msg, "path": f.path} if {
-	lookups.looked_up("create")
+	input.facts.volumes_from[0]
 	some f in input.facts.volumes_from
+	judges_create
 	ref := split(f.value, ":")[0]
 	c := existing(ref)
 	count(hazards(c)) > 0
@@ -215,14 +232,11 @@ violation contains {"id": "DG-STATE-003", "msg": msg, "path": f.path} if {
 #   allow_by: >-
 #     join a harmless container, connect as a TLS identity listed in
 #     guard.exempt_users, or list DG-STATE-004 in guard.disabled_rules
-violation contains {"id": "DG-STATE-004", "msg": msg, "path": ns.path} if {
-	lookups.looked_up("create")
-	some kind in ["pid", "network", "ipc"]
-	ns := input.facts.namespaces[kind]
-	startswith(ns.mode, "container:")
-	c := existing(substring(ns.mode, count("container:"), -1))
+violation contains {"id": "DG-STATE-004", "msg": msg, "path": j.path} if {
+	some j in container_joins
+	c := existing(substring(j.mode, count("container:"), -1))
 	count(hazards(c)) > 0
-	msg := sprintf("joining the %s namespace of container %s is not allowed: %s", [kind, c.name, reasons(c)])
+	msg := sprintf("joining the %s namespace of container %s is not allowed: %s", [j.namespace, c.name, reasons(c)])
 }
 
 # Endpoints that act inside an existing container, and how a message names
@@ -276,6 +290,8 @@ allow_exec_label := "dood-guard.allow-exec"
 #     listed in guard.exempt_users, or list DG-STATE-005 in
 #     guard.disabled_rules
 violation contains {"id": "DG-STATE-005", "msg": msg, "path": where} if {
+	# Nothing to judge unless some container exists: one step for all.
+	input.state.containers[_].found == true
 	[ref, where] := reach_in_ref
 	c := existing(ref)
 	object.get(c, ["labels", allow_exec_label], "") != "true"
@@ -298,8 +314,8 @@ starts := {
 # An update is judged only when it sets a restart policy ("no" or none
 # stops automatic restarts).
 judged_start if {
-	input.endpoint != "container.update"
 	starts[input.endpoint]
+	input.endpoint != "container.update"
 }
 
 judged_start if {
@@ -330,6 +346,7 @@ judged_start if {
 #     identity listed in guard.exempt_users (or from the host), or list
 #     DG-STATE-006 in guard.disabled_rules
 violation contains {"id": "DG-STATE-006", "msg": msg, "path": "params.name"} if {
+	input.state.containers[_].found == true
 	judged_start
 	lookups.looked_up("container:params.name")
 	c := existing(input.params.name)
