@@ -30,12 +30,19 @@ type Builder struct {
 	// alone marks the builder of a shared value: it reads one text
 	// through, sharing nothing of it on the way.
 	alone bool
+	// out holds the text encoding/json writes (enc writes into it): a
+	// text whose value is shared is read from there and never copied.
+	out bytes.Buffer
+	enc *json.Encoder
 }
 
 var pool = sync.Pool{New: func() any { return new(Builder) }}
 
 func (b *Builder) Release() {
 	b.slab, b.lists = nil, nil // owned by the value now
+	if b.out.Cap() > maxSharedText {
+		b.out, b.enc = bytes.Buffer{}, nil // a large body's buffer is not kept
+	}
 	clear(b.items)
 	clear(b.elems)
 	b.items, b.elems = b.items[:0], b.elems[:0]
@@ -90,14 +97,14 @@ func (b *Builder) key(s string) *ast.Term {
 // custom marshaller), the value is built the slow way: Plain, then
 // ast.InterfaceToValue.
 func (b *Builder) Encode(v any) (*ast.Term, error) {
-	raw, err := json.Marshal(v)
+	raw, err := b.marshal(v)
 	if err != nil {
-		return nil, fmt.Errorf("re-encode body: %w", err)
+		return nil, err
 	}
-	if t := sharedTerm(raw); t != nil {
+	if t := sharedText(text(raw)); t != nil {
 		return t, nil
 	}
-	t, err := (&reader{b: b, s: text(raw)}).whole()
+	t, err := (&reader{b: b, s: string(raw)}).whole()
 	if err == nil {
 		return t, nil
 	}
@@ -118,16 +125,16 @@ func (b *Builder) Encode(v any) (*ast.Term, error) {
 // EncodeObject encodes v, which must encode as an object (an empty one if it
 // does not), with extra keys set on it, replacing keys it already has.
 func (b *Builder) EncodeObject(v any, extra ...[2]*ast.Term) (ast.Value, error) {
-	raw, err := json.Marshal(v)
+	raw, err := b.marshal(v)
 	if err != nil {
-		return nil, fmt.Errorf("re-encode body: %w", err)
+		return nil, err
 	}
-	if t := sharedTerm(raw); t != nil {
+	if t := sharedText(text(raw)); t != nil {
 		if obj, ok := t.Value.(ast.Object); ok {
 			return b.withExtra(obj, extra), nil
 		}
 	}
-	p := reader{b: b, s: text(raw)}
+	p := reader{b: b, s: string(raw)}
 	p.skipSpace()
 	if p.i < len(p.s) && p.s[p.i] == '{' {
 		t, err := p.object(extra)
@@ -182,8 +189,23 @@ func hasKey(items [][2]*ast.Term, k *ast.Term) bool {
 	return false
 }
 
-// text is raw as a string without a copy: the strings of the value are
-// slices of it. raw is json.Marshal's own result, written by no one after.
+// marshal is json.Marshal(v), written into the builder's buffer: valid
+// until the next call. json.Encoder writes what json.Marshal returns, and
+// a newline, which is cut.
+func (b *Builder) marshal(v any) ([]byte, error) {
+	if b.enc == nil {
+		b.enc = json.NewEncoder(&b.out)
+	}
+	b.out.Reset()
+	if err := b.enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("re-encode body: %w", err)
+	}
+	raw := b.out.Bytes()
+	return raw[:len(raw)-1], nil
+}
+
+// text is raw as a string without a copy, to look it up: nothing keeps it
+// (a value read from it reads a copy).
 func text(raw []byte) string {
 	return unsafe.String(unsafe.SliceData(raw), len(raw))
 }

@@ -49,14 +49,9 @@ var shared = struct {
 	seen   [seenSlots]uint64
 }{seed: maphash.MakeSeed(), values: map[uint64]sharedValue{}}
 
-// sharedTerm is the shared value of raw, building and sharing it when raw
-// was seen before; nil when raw is not shared (yet).
-func sharedTerm(raw []byte) *ast.Term {
-	return sharedText(text(raw))
-}
-
-// sharedText is sharedTerm for a text (a whole marshalled value, or one
-// object or array in it).
+// sharedText is the shared value of raw (a whole marshalled value, or one
+// object or array in it), building and sharing it when raw was seen
+// before; nil when raw is not shared (yet). raw is not kept.
 func sharedText(raw string) *ast.Term {
 	if len(raw) < minSharedText || len(raw) > maxSharedText || (raw[0] != '{' && raw[0] != '[') {
 		return nil
