@@ -15,6 +15,9 @@ import (
 func canonical(req Request, body any, opts Options) (ast.Value, *input.Facts, error) {
 	b := jsonterm.Get()
 	defer b.Release()
+	if redacted(req.Endpoint) != nil {
+		b.Private() // secrets are not kept among the shared values
+	}
 	switch v := body.(type) {
 	case *decode.ContainerCreate:
 		// Config's fields at the top level, then the effective HostConfig and

@@ -27,8 +27,8 @@ type Builder struct {
 	items [][2]*ast.Term
 	elems []*ast.Term
 	seen  []uint64
-	// alone marks the builder of a shared value: it reads one text
-	// through, sharing nothing of it on the way.
+	// alone marks the builder of a shared value, or of a private one
+	// (Private): it reads its texts through, sharing nothing of them.
 	alone bool
 	// out holds the text encoding/json writes (enc writes into it): a
 	// text whose value is shared is read from there and never copied.
@@ -40,6 +40,7 @@ var pool = sync.Pool{New: func() any { return new(Builder) }}
 
 func (b *Builder) Release() {
 	b.slab, b.lists = nil, nil // owned by the value now
+	b.alone = false
 	if b.out.Cap() > maxSharedText {
 		b.out, b.enc = bytes.Buffer{}, nil // a large body's buffer is not kept
 	}
@@ -101,7 +102,7 @@ func (b *Builder) Encode(v any) (*ast.Term, error) {
 	if err != nil {
 		return nil, err
 	}
-	if t := sharedText(text(raw)); t != nil {
+	if t := b.sharedText(raw); t != nil {
 		return t, nil
 	}
 	t, err := (&reader{b: b, s: string(raw)}).whole()
@@ -129,7 +130,7 @@ func (b *Builder) EncodeObject(v any, extra ...[2]*ast.Term) (ast.Value, error) 
 	if err != nil {
 		return nil, err
 	}
-	if t := sharedText(text(raw)); t != nil {
+	if t := b.sharedText(raw); t != nil {
 		if obj, ok := t.Value.(ast.Object); ok {
 			return b.withExtra(obj, extra), nil
 		}
@@ -208,6 +209,19 @@ func (b *Builder) marshal(v any) ([]byte, error) {
 // (a value read from it reads a copy).
 func text(raw []byte) string {
 	return unsafe.String(unsafe.SliceData(raw), len(raw))
+}
+
+// Private makes b share nothing of what it encodes until Release: for
+// bodies holding secrets (credentials, join tokens, unlock keys), which
+// must not outlive the request in the shared values.
+func (b *Builder) Private() { b.alone = true }
+
+// sharedText is the shared value of raw, nil for a private builder.
+func (b *Builder) sharedText(raw []byte) *ast.Term {
+	if b.alone {
+		return nil
+	}
+	return sharedText(text(raw))
 }
 
 // Get takes a Builder for one document; Release gives it back.

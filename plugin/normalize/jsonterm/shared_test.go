@@ -2,6 +2,7 @@ package jsonterm
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -85,5 +86,38 @@ func TestSharedChildrenInNewTexts(t *testing.T) {
 	}
 	if got[0] == got[1] || got[1] != got[2] {
 		t.Errorf("labels of three texts: %p %p %p, want the last two shared", got[0], got[1], got[2])
+	}
+}
+
+// TestPrivateBuildersShareNothing: a body with secrets (Private) is never
+// kept among the shared values, however often it is sent.
+func TestPrivateBuildersShareNothing(t *testing.T) {
+	v := map[string]any{"RemoteAddrs": []string{"10.0.0.1:2377"}, "JoinToken": "SWMTKN-1-secret"}
+	var got []*ast.Term
+	for range 3 {
+		b := Get()
+		b.Private()
+		term, err := b.Encode(v)
+		b.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, term)
+	}
+	if got[1] == got[2] {
+		t.Error("a private body's value was shared")
+	}
+	shared.mu.RLock()
+	defer shared.mu.RUnlock()
+	for _, sv := range shared.values {
+		if strings.Contains(sv.text, "SWMTKN") {
+			t.Errorf("a private body's text is kept: %s", sv.text)
+		}
+	}
+	// The builder is an ordinary one again once released.
+	b := Get()
+	defer b.Release()
+	if b.alone {
+		t.Error("a released private builder came back private")
 	}
 }
