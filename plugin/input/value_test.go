@@ -218,3 +218,36 @@ func TestSharedObjectsAreTheBuiltOnes(t *testing.T) {
 		t.Errorf("the full table grew to %d", len(full))
 	}
 }
+
+// TestSharedObjectsAreSortedBeforeShared: as jsonterm's shared values, a
+// shared object is sorted before it is handed out, so evaluations copying
+// and comparing it at once only read it (run with -race).
+func TestSharedObjectsAreSortedBeforeShared(t *testing.T) {
+	ns := &Namespaces{Uts: Namespace{Mode: "default", Path: "User"}, Ipc: Namespace{Mode: "", Path: "User"}}
+	want := reference(t, ns)
+	var v ast.Value
+	for range 2 {
+		var err error
+		if v, err = Value(ns); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done := make(chan struct{})
+	for i := range 8 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			if i%2 == 0 {
+				if c := v.(ast.Object).Copy(); c.Compare(want) != 0 {
+					t.Errorf("copy %v, want %v", c, want)
+				}
+				return
+			}
+			if v.Compare(want) != 0 {
+				t.Errorf("%v, want %v", v, want)
+			}
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+}

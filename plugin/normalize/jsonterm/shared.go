@@ -81,6 +81,7 @@ func sharedText(raw string) *ast.Term {
 	if err != nil {
 		return nil // the slow path decides, every time
 	}
+	freeze(t.Value)
 	shared.mu.Lock()
 	defer shared.mu.Unlock()
 	if v, ok := shared.values[h]; ok {
@@ -96,4 +97,18 @@ func sharedText(raw string) *ast.Term {
 	shared.values[h] = sharedValue{text: text, term: t}
 	shared.bytes += len(text)
 	return t
+}
+
+// freeze sorts the keys of every object in v now. OPA sorts an object's
+// keys lazily, once, in place (under a sync.Once, but Copy reads them
+// without it): a value shared between documents is sorted before it is
+// shared, and from then on only ever read, whatever evaluations run at
+// once.
+func freeze(v ast.Value) {
+	switch x := v.(type) {
+	case ast.Object:
+		x.Foreach(func(_, v *ast.Term) { freeze(v.Value) })
+	case *ast.Array:
+		x.Foreach(func(t *ast.Term) { freeze(t.Value) })
+	}
 }

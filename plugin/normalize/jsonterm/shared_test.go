@@ -3,6 +3,7 @@ package jsonterm
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -120,4 +121,40 @@ func TestPrivateBuildersShareNothing(t *testing.T) {
 	if b.alone {
 		t.Error("a released private builder came back private")
 	}
+}
+
+// TestSharedValuesAreSortedBeforeShared: OPA sorts an object's keys lazily
+// in place, and Copy reads them without its lock; a shared value is sorted
+// before it is handed out, so evaluations copying and iterating it at once
+// only read it (run with -race).
+func TestSharedValuesAreSortedBeforeShared(t *testing.T) {
+	v := hostish{Binds: []string{"/srv/sorted:/s"}, Labels: map[string]string{"z": "1", "a": "2", "m": "3"}}
+	var term *ast.Term
+	for range 2 {
+		b := Get()
+		var err error
+		term, err = b.Encode(v)
+		b.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := reference(t, v)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i%2 == 0 {
+				if c := term.Value.(ast.Object).Copy(); c.Compare(want) != 0 {
+					t.Errorf("copy %v, want %v", c, want)
+				}
+				return
+			}
+			if term.Value.Compare(want) != 0 {
+				t.Errorf("%v, want %v", term, want)
+			}
+		}()
+	}
+	wg.Wait()
 }
