@@ -14,7 +14,9 @@ import (
 var eventsFilter = url.QueryEscape(`{"type":{"container":true,"volume":true},"event":{"create":true,"destroy":true,"rename":true}}`)
 
 // Watch follows the daemon's event stream and invalidates the cache on
-// every create, destroy or rename, until ctx ends. While the stream is down
+// every create, destroy or rename (a container's: what containers are
+// called and the volumes found missing; a volume's: everything), until ctx
+// ends. While the stream is down
 // (the daemon starts after the plugin) it retries with a backoff, and the
 // TTL alone bounds staleness. connected is called after each (re)connect,
 // and may be nil.
@@ -60,10 +62,14 @@ func (s *Source) follow(ctx context.Context, connected func()) error {
 	connected()
 	dec := json.NewDecoder(resp.Body)
 	for {
-		var ev json.RawMessage
+		var ev struct{ Type string }
 		if err := dec.Decode(&ev); err != nil {
 			return err
 		}
-		s.Invalidate()
+		if ev.Type == "container" {
+			s.invalidateContainers()
+		} else {
+			s.Invalidate() // a volume, or anything unexpected
+		}
 	}
 }
