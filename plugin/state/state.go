@@ -463,6 +463,13 @@ func (s *Source) invalidateContainers() {
 	})
 }
 
+// forgetMissingVolumes forgets the volumes found missing.
+func (s *Source) forgetMissingVolumes() {
+	s.forget(func(key string, e entry) bool {
+		return strings.HasPrefix(key, volumeKey) && e.val == nil
+	})
+}
+
 // forget drops the entries drop selects. Either way the generation moves
 // on, so that a lookup in flight across it is not stored.
 func (s *Source) forget(drop func(key string, e entry) bool) {

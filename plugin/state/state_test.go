@@ -641,8 +641,9 @@ func TestContainerCallsKeepKnownVolumes(t *testing.T) {
 	want("a volume create", 3, 6, 6)
 }
 
-// The same through the daemon's events: a container's event keeps the
-// volumes that exist, a volume's forgets everything.
+// The same through the daemon's events: a container's event, or a
+// volume's creation, keeps the volumes that exist; a volume's destruction
+// forgets everything.
 func TestContainerEventsKeepKnownVolumes(t *testing.T) {
 	d := newFakeDaemon(t)
 	d.volumes["cache"] = `{"Name":"cache","Driver":"local","Options":{},"Mountpoint":"/x"}`
@@ -687,6 +688,13 @@ func TestContainerEventsKeepKnownVolumes(t *testing.T) {
 	if !kept {
 		t.Fatal("a container event dropped the volume that exists")
 	}
+	// dockerd 20.10 announces the volume of every create mounting it.
+	if _, err := s.Lookup(ctx, volumeInput("cache", "later"), createKinds); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(2, "the lookups again")
+	events <- `{"Type":"volume","Action":"create","Actor":{"ID":"cache"}}`
+	waitFor(1, "a volume create event")
 	events <- `{"Type":"volume","Action":"destroy","Actor":{"ID":"cache"}}`
-	waitFor(0, "a volume event")
+	waitFor(0, "a volume destroy event")
 }

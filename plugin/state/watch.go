@@ -15,8 +15,8 @@ var eventsFilter = url.QueryEscape(`{"type":{"container":true,"volume":true},"ev
 
 // Watch follows the daemon's event stream and invalidates the cache on
 // every create, destroy or rename (a container's: what containers are
-// called and the volumes found missing; a volume's: everything), until ctx
-// ends. While the stream is down
+// called and the volumes found missing; a volume's creation: the volumes
+// found missing; anything else: everything), until ctx ends. While the stream is down
 // (the daemon starts after the plugin) it retries with a backoff, and the
 // TTL alone bounds staleness. connected is called after each (re)connect,
 // and may be nil.
@@ -62,14 +62,21 @@ func (s *Source) follow(ctx context.Context, connected func()) error {
 	connected()
 	dec := json.NewDecoder(resp.Body)
 	for {
-		var ev struct{ Type string }
+		var ev struct{ Type, Action string }
 		if err := dec.Decode(&ev); err != nil {
 			return err
 		}
-		if ev.Type == "container" {
+		switch {
+		case ev.Type == "container":
 			s.invalidateContainers()
-		} else {
-			s.Invalidate() // a volume, or anything unexpected
+		case ev.Type == "volume" && ev.Action == "create":
+			// A name that was missing may exist now. One that existed is
+			// unchanged: dockerd 20.10 announces the volume of every
+			// create that mounts it, new or not, and a volume made again
+			// after a removal comes after its destroy event.
+			s.forgetMissingVolumes()
+		default:
+			s.Invalidate() // a volume destroyed, or anything unexpected
 		}
 	}
 }
