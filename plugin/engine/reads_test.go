@@ -421,3 +421,35 @@ func TestCIJobCreatesShareTheirKey(t *testing.T) {
 		t.Error("a create binding another workspace shares the key")
 	}
 }
+
+// A CI job's other calls on its own new container — inspect, wait, logs,
+// remove — are judged on nothing that names it: each shares the last
+// job's key.
+func TestCIJobCallsOnANewContainerShareTheirKey(t *testing.T) {
+	src, err := policy.Load(nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(context.Background(), src.Modules, src.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, endpoint := range []string{"container.inspect", "container.wait", "container.logs", "container.delete"} {
+		var keys []string
+		for _, id := range []string{"0123abcd", "4567ef01"} {
+			v, err := input.Value(&input.Document{Phase: "request", Method: "GET", Endpoint: endpoint, APIVersion: "1.41",
+				Params: map[string]string{"name": id}, Query: map[string]string{"force": "1"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			k, ok := e.reads.readKey(v)
+			if !ok {
+				t.Fatalf("%s: no key", endpoint)
+			}
+			keys = append(keys, string(k[:]))
+		}
+		if keys[0] != keys[1] {
+			t.Errorf("%s of two new containers: two keys (the library reads the container's name for it)", endpoint)
+		}
+	}
+}

@@ -366,7 +366,7 @@ func (s *Source) container(ctx context.Context, ref string) (*inspected, error) 
 	if !validRef.MatchString(ref) {
 		return nil, nil
 	}
-	v, err := s.cached(ctx, "c\x00"+ref, "/containers/"+url.PathEscape(ref)+"/json", containerState)
+	v, err := s.cached(ctx, containerKey+ref, "/containers/"+url.PathEscape(ref)+"/json", containerState)
 	c, _ := v.(*inspected)
 	return c, err
 }
@@ -380,7 +380,7 @@ func (s *Source) volume(ctx context.Context, name string) (*input.VolumeInfo, er
 	if exists, known := s.localVolume(ctx, name); known && !exists {
 		return nil, nil
 	}
-	v, err := s.cached(ctx, "v\x00"+name, "/volumes/"+url.PathEscape(name), volumeState)
+	v, err := s.cached(ctx, volumeKey+name, "/volumes/"+url.PathEscape(name), volumeState)
 	info, _ := v.(*input.VolumeInfo)
 	return info, err
 }
@@ -447,11 +447,47 @@ func (s *Source) evictLocked() {
 
 // Invalidate forgets everything looked up so far.
 func (s *Source) Invalidate() {
+	s.forget(func(string, entry) bool { return true })
+}
+
+// invalidateContainers forgets what container names and ID prefixes
+// designate, and every volume found missing, after a container was
+// created, renamed, updated or removed: a create may create a named volume
+// (with the options its mount asks for), but no container call changes a
+// volume that exists, whose driver and options are fixed when it is
+// created. So a CI job's cache volume, looked up once, stays known while
+// jobs come and go around it.
+func (s *Source) invalidateContainers() {
+	s.forget(func(key string, e entry) bool {
+		return strings.HasPrefix(key, containerKey) || e.val == nil
+	})
+}
+
+// forgetMissingVolumes forgets the volumes found missing.
+func (s *Source) forgetMissingVolumes() {
+	s.forget(func(key string, e entry) bool {
+		return strings.HasPrefix(key, volumeKey) && e.val == nil
+	})
+}
+
+// forget drops the entries drop selects. Either way the generation moves
+// on, so that a lookup in flight across it is not stored.
+func (s *Source) forget(drop func(key string, e entry) bool) {
 	s.mu.Lock()
 	s.gen++
-	clear(s.entries)
+	for k, e := range s.entries {
+		if drop(k, e) {
+			delete(s.entries, k)
+		}
+	}
 	s.mu.Unlock()
 }
+
+// Cache keys: a kind prefix, then the reference as given.
+const (
+	containerKey = "c\x00"
+	volumeKey    = "v\x00"
+)
 
 // get does one GET; found is false on 404. Any other failure is
 // ErrUnavailable.
@@ -491,12 +527,13 @@ func daemonMessage(b []byte) string {
 }
 
 // mutating are the endpoints after which a name, ID prefix or volume name
-// may designate another object.
+// may designate another object: true when it may be a volume, false when
+// only containers (invalidateContainers).
 var mutating = map[string]bool{
-	"container.create": true,
-	"container.update": true, // a new restart policy
-	"container.delete": true,
-	"container.rename": true,
+	"container.create": false,
+	"container.update": false, // a new restart policy
+	"container.delete": false, // true with ?v= (its anonymous volumes go too)
+	"container.rename": false,
 	"container.prune":  true,
 	"volume.create":    true,
 	"volume.delete":    true,
@@ -505,14 +542,26 @@ var mutating = map[string]bool{
 
 // Observe is told about every request the daemon has handled (the AuthZRes
 // phase, after the handler ran, before the client has its answer). It
-// forgets everything after a call that may have changed what a reference
-// designates, so the client's next request is judged on fresh state.
+// forgets what a call may have changed a reference to designate, so the
+// client's next request is judged on fresh state; an unknown call, all.
 func (s *Source) Observe(method, requestURI string) {
 	if method == http.MethodGet || method == http.MethodHead {
 		return
 	}
 	m, err := route.Parse(method, requestURI)
-	if err != nil || m.Route == nil || mutating[m.Endpoint] {
+	if err != nil || m.Route == nil {
 		s.Invalidate()
+		return
+	}
+	volumes, ok := mutating[m.Endpoint]
+	if _, withVolumes := m.Query["v"]; m.Endpoint == "container.delete" && withVolumes {
+		volumes = true
+	}
+	switch {
+	case !ok:
+	case volumes:
+		s.Invalidate()
+	default:
+		s.invalidateContainers()
 	}
 }

@@ -595,3 +595,106 @@ func listOf(v any) []any {
 	l, _ := v.([]any)
 	return l
 }
+
+// A CI job's create mounts the same cache volume as the last job's, while
+// jobs create and remove containers around it: what a volume that exists
+// is cannot change with them, so it is asked about once. A volume found
+// missing may be created by the next create, and is asked about again; a
+// removal with its volumes (?v=1), or any volume call, forgets everything.
+func TestContainerCallsKeepKnownVolumes(t *testing.T) {
+	d := newFakeDaemon(t)
+	d.volumes["cache"] = `{"Name":"cache","Driver":"local","Options":{},"Mountpoint":"/var/lib/docker/volumes/cache/_data"}`
+	d.containers["web"] = `{"Id":"1111","Name":"/web","HostConfig":{}}`
+	s := newSource(t, d, Options{TTL: time.Hour})
+	lookup := func() {
+		t.Helper()
+		if _, err := s.Lookup(context.Background(), volumeInput("cache", "later"), createKinds); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Lookup(context.Background(), execInput("web"), execKinds); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := func(step string, cache, later, web int) {
+		t.Helper()
+		got := [3]int{d.hitCount("/volumes/cache"), d.hitCount("/volumes/later"), d.hitCount("/containers/web/json")}
+		if got != [3]int{cache, later, web} {
+			t.Errorf("after %s: GET cache, later, web sent %v times in all, want %v", step, got, [3]int{cache, later, web})
+		}
+	}
+	lookup()
+	want("the first lookups", 1, 1, 1)
+	for _, call := range [][2]string{
+		{"POST", "/v1.41/containers/create?name=job-2"},
+		{"DELETE", "/v1.41/containers/job-1?force=1"},
+		{"POST", "/v1.41/containers/web/rename?name=old"},
+	} {
+		s.Observe(call[0], call[1])
+		lookup()
+	}
+	want("container create, remove and rename", 1, 4, 4)
+	s.Observe("DELETE", "/v1.41/containers/job-2?v=1")
+	lookup()
+	want("a remove with its volumes", 2, 5, 5)
+	s.Observe("POST", "/v1.41/volumes/create")
+	lookup()
+	want("a volume create", 3, 6, 6)
+}
+
+// The same through the daemon's events: a container's event, or a
+// volume's creation, keeps the volumes that exist; a volume's destruction
+// forgets everything.
+func TestContainerEventsKeepKnownVolumes(t *testing.T) {
+	d := newFakeDaemon(t)
+	d.volumes["cache"] = `{"Name":"cache","Driver":"local","Options":{},"Mountpoint":"/x"}`
+	events := make(chan string)
+	d.events = events
+	s := newSource(t, d, Options{TTL: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	connected := make(chan struct{}, 1)
+	go s.Watch(ctx, func() { connected <- struct{}{} })
+	select {
+	case <-connected:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Watch did not connect")
+	}
+	entries := func() int {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return len(s.entries)
+	}
+	waitFor := func(n int, what string) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for entries() != n {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %d entries, want %d", what, entries(), n)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	if _, err := s.Lookup(ctx, volumeInput("cache", "later"), createKinds); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(2, "the lookups")
+	events <- `{"Type":"container","Action":"create","Actor":{"ID":"2222"}}`
+	// The volume found missing goes (the create may have made it); the
+	// one that exists stays.
+	waitFor(1, "a container event")
+	s.mu.Lock()
+	_, kept := s.entries[volumeKey+"cache"]
+	s.mu.Unlock()
+	if !kept {
+		t.Fatal("a container event dropped the volume that exists")
+	}
+	// dockerd 20.10 announces the volume of every create mounting it.
+	if _, err := s.Lookup(ctx, volumeInput("cache", "later"), createKinds); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(2, "the lookups again")
+	events <- `{"Type":"volume","Action":"create","Actor":{"ID":"cache"}}`
+	waitFor(1, "a volume create event")
+	events <- `{"Type":"volume","Action":"destroy","Actor":{"ID":"cache"}}`
+	waitFor(0, "a volume destroy event")
+}

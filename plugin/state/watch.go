@@ -14,7 +14,9 @@ import (
 var eventsFilter = url.QueryEscape(`{"type":{"container":true,"volume":true},"event":{"create":true,"destroy":true,"rename":true}}`)
 
 // Watch follows the daemon's event stream and invalidates the cache on
-// every create, destroy or rename, until ctx ends. While the stream is down
+// every create, destroy or rename (a container's: what containers are
+// called and the volumes found missing; a volume's creation: the volumes
+// found missing; anything else: everything), until ctx ends. While the stream is down
 // (the daemon starts after the plugin) it retries with a backoff, and the
 // TTL alone bounds staleness. connected is called after each (re)connect,
 // and may be nil.
@@ -60,10 +62,21 @@ func (s *Source) follow(ctx context.Context, connected func()) error {
 	connected()
 	dec := json.NewDecoder(resp.Body)
 	for {
-		var ev json.RawMessage
+		var ev struct{ Type, Action string }
 		if err := dec.Decode(&ev); err != nil {
 			return err
 		}
-		s.Invalidate()
+		switch {
+		case ev.Type == "container":
+			s.invalidateContainers()
+		case ev.Type == "volume" && ev.Action == "create":
+			// A name that was missing may exist now. One that existed is
+			// unchanged: dockerd 20.10 announces the volume of every
+			// create that mounts it, new or not, and a volume made again
+			// after a removal comes after its destroy event.
+			s.forgetMissingVolumes()
+		default:
+			s.Invalidate() // a volume destroyed, or anything unexpected
+		}
 	}
 }

@@ -218,6 +218,9 @@ func probe(args []string) error {
 	deadline := time.Now().Add(*timeout)
 	var last string
 	for time.Now().Before(deadline) {
+		// A probe left by a turn whose remove failed (the daemon was
+		// reloading its plugins) would make every create a name conflict.
+		remove(c, "dgbench-probe")
 		before := counts()
 		id, code, err := create(c, *image, "dgbench-probe", true)
 		denied := code == http.StatusForbidden

@@ -49,9 +49,17 @@ named_containers contains [ref, j.path] if {
 	ref != ""
 }
 
-named_containers contains reach_in_ref
+# The tables of endpoints open these rules (and reach_in_ref's users), so
+# that for any other endpoint the path they name is not read at all: the
+# engine then remembers a remove or an inspect of a container it has not
+# seen by what it does read (plugin/engine, reads.go).
+named_containers contains ref if {
+	reach_in[input.endpoint]
+	ref := reach_in_ref
+}
 
 named_containers contains [input.params.name, "params.name"] if {
+	starts[input.endpoint]
 	judged_start
 	lookups.looked_up("container:params.name")
 	input.params.name != ""
@@ -292,6 +300,7 @@ allow_exec_label := "dood-guard.allow-exec"
 violation contains {"id": "DG-STATE-005", "msg": msg, "path": where} if {
 	# Nothing to judge unless some container exists: one step for all.
 	input.state.containers[_].found == true
+	reach_in[input.endpoint]
 	[ref, where] := reach_in_ref
 	c := existing(ref)
 	object.get(c, ["labels", allow_exec_label], "") != "true"
@@ -347,6 +356,7 @@ judged_start if {
 #     DG-STATE-006 in guard.disabled_rules
 violation contains {"id": "DG-STATE-006", "msg": msg, "path": "params.name"} if {
 	input.state.containers[_].found == true
+	starts[input.endpoint]
 	judged_start
 	lookups.looked_up("container:params.name")
 	c := existing(input.params.name)
