@@ -37,3 +37,7 @@ func (c *stepCounter) TraceEvent(ev topdown.Event) {
 		*c++
 	}
 }
+
+// WithoutMemory makes every decision an evaluation: nothing is given from
+// the decisions remembered by what the policy reads (remember.go).
+func (e *Engine) WithoutMemory() { e.reads = nil }

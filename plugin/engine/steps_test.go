@@ -162,6 +162,7 @@ func TestEvaluationStepsBounded(t *testing.T) {
 // takes as steps/op.
 func BenchmarkEvaluate(b *testing.B) {
 	e := embedded(b)
+	e.WithoutMemory() // every call evaluated, none given from memory
 	inputs := pipelineInputs(b)
 	ctx := context.Background()
 	for _, c := range stepCases {
