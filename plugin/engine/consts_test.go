@@ -12,7 +12,6 @@ import (
 	"github.com/dood-guard/dood-guard/plugin/decode"
 	"github.com/dood-guard/dood-guard/plugin/input"
 	"github.com/dood-guard/dood-guard/plugin/normalize"
-	"github.com/dood-guard/dood-guard/plugin/policy"
 	"github.com/dood-guard/dood-guard/plugin/route"
 	"github.com/google/go-cmp/cmp"
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -191,14 +190,7 @@ func goldenInputs(t *testing.T) map[string]*input.Document {
 // input alike with and without the constant table, and with many
 // evaluations running at once (go test -race checks the sharing).
 func TestConstantsChangeNoDecision(t *testing.T) {
-	src, err := policy.Load(nil, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := New(context.Background(), src.Modules, src.Data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := library(t)
 	if e.consts.len() == 0 {
 		t.Fatal("the embedded policy has no constant document")
 	}

@@ -225,21 +225,17 @@ func (a *analysis) asEndpointTest(expr *ast.Expr, alias map[ast.Var]bool) (*ast.
 	if !onlyEndpoint(own) {
 		return nil, false
 	}
-	seen := map[*ast.Rule]bool{}
-	queue := reached(a.c, e)
-	for len(queue) > 0 {
-		r := queue[0]
-		queue = queue[1:]
-		if seen[r] {
-			continue
-		}
-		seen[r] = true
+	ok = true
+	walkReachable(a.c, reached(a.c, e), func(r *ast.Rule) bool {
 		for x := r; x != nil; x = x.Else {
 			if !onlyEndpoint(a.ruleReads(x)) || usesWith(x) {
-				return nil, false
+				ok = false
 			}
-			queue = append(queue, reached(a.c, x)...)
 		}
+		return ok
+	})
+	if !ok {
+		return nil, false
 	}
 	return e, true
 }

@@ -96,10 +96,31 @@ type analysis struct {
 // readsFor walks the rules reachable from query, leaving out those whose
 // opening the endpoint fails, and gathers their reads.
 func (a *analysis) readsFor(query ast.Ref, admitted func(*opening) bool) readPaths {
-	seen := map[*ast.Rule]bool{}
-	queue := a.c.GetRulesDynamic(query)
 	var paths []ast.Ref
 	whole := false
+	walkReachable(a.c, a.c.GetRulesDynamic(query), func(r *ast.Rule) bool {
+		if o := a.opening(r); o != nil && !admitted(o) {
+			return false
+		}
+		for x := r; x != nil; x = x.Else {
+			rr := a.ruleReads(x)
+			paths = append(paths, rr.paths...)
+			whole = whole || rr.whole
+		}
+		return true
+	})
+	if whole {
+		return readPaths{whole: true}
+	}
+	return readPaths{paths: minimal(paths)}
+}
+
+// walkReachable calls visit once for every rule reachable from roots
+// (through the rules and functions each refers to, else branches
+// included), following a rule's references only when visit returns true.
+func walkReachable(c *ast.Compiler, roots []*ast.Rule, visit func(*ast.Rule) bool) {
+	seen := map[*ast.Rule]bool{}
+	queue := roots
 	for len(queue) > 0 {
 		r := queue[0]
 		queue = queue[1:]
@@ -107,20 +128,13 @@ func (a *analysis) readsFor(query ast.Ref, admitted func(*opening) bool) readPat
 			continue
 		}
 		seen[r] = true
-		if o := a.opening(r); o != nil && !admitted(o) {
+		if !visit(r) {
 			continue
 		}
 		for x := r; x != nil; x = x.Else {
-			rr := a.ruleReads(x)
-			paths = append(paths, rr.paths...)
-			whole = whole || rr.whole
-			queue = append(queue, reached(a.c, x)...)
+			queue = append(queue, reached(c, x)...)
 		}
 	}
-	if whole {
-		return readPaths{whole: true}
-	}
-	return readPaths{paths: minimal(paths)}
 }
 
 // reached lists the rules (and functions) x refers to.

@@ -49,7 +49,7 @@ func (s *sharedTable) get(k sharedKey) *ast.Term {
 // put shares t under k, unless another conversion did first (then that
 // term) or the table is full (then t, unshared but equal).
 func (s *sharedTable) put(k sharedKey, t *ast.Term) *ast.Term {
-	freeze(t.Value)
+	Freeze(t.Value)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old, ok := s.m[k]; ok {
@@ -61,16 +61,17 @@ func (s *sharedTable) put(k sharedKey, t *ast.Term) *ast.Term {
 	return t
 }
 
-// freeze sorts the keys of every object in v now. OPA sorts an object's
-// keys lazily, once, in place (under a sync.Once, but Copy reads them
-// without it): a value shared between documents is sorted before it is
-// shared, and from then on only ever read, whatever evaluations run at
-// once.
-func freeze(v ast.Value) {
+// Freeze makes v safe to share between documents (here and in
+// plugin/normalize/jsonterm) by sorting the keys of every object in it now.
+// OPA sorts an object's keys lazily, once, in place (under a sync.Once, but
+// Copy reads them without it): a value shared between documents is sorted
+// before it is shared, and from then on only ever read, whatever
+// evaluations run at once.
+func Freeze(v ast.Value) {
 	switch x := v.(type) {
 	case ast.Object:
-		x.Foreach(func(_, v *ast.Term) { freeze(v.Value) })
+		x.Foreach(func(_, v *ast.Term) { Freeze(v.Value) })
 	case *ast.Array:
-		x.Foreach(func(t *ast.Term) { freeze(t.Value) })
+		x.Foreach(func(t *ast.Term) { Freeze(t.Value) })
 	}
 }

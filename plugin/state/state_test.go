@@ -439,14 +439,15 @@ func TestSocketPath(t *testing.T) {
 	}
 }
 
-func TestWatchInvalidatesOnEvents(t *testing.T) {
-	d := newFakeDaemon(t)
-	d.containers["web"] = `{"Id":"1111","Name":"/web","HostConfig":{}}`
+// watching is a source with an hour's TTL following d's event stream
+// until the test ends; events feeds the stream.
+func watching(t *testing.T, d *fakeDaemon) (*Source, context.Context, chan<- string) {
+	t.Helper()
 	events := make(chan string)
 	d.events = events
 	s := newSource(t, d, Options{TTL: time.Hour})
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	t.Cleanup(cancel)
 	connected := make(chan struct{}, 1)
 	go s.Watch(ctx, func() { connected <- struct{}{} })
 	select {
@@ -454,6 +455,13 @@ func TestWatchInvalidatesOnEvents(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Watch did not connect")
 	}
+	return s, ctx, events
+}
+
+func TestWatchInvalidatesOnEvents(t *testing.T) {
+	d := newFakeDaemon(t)
+	d.containers["web"] = `{"Id":"1111","Name":"/web","HostConfig":{}}`
+	s, ctx, events := watching(t, d)
 	if _, err := s.Lookup(ctx, execInput("web"), execKinds); err != nil {
 		t.Fatal(err)
 	}
@@ -647,18 +655,7 @@ func TestContainerCallsKeepKnownVolumes(t *testing.T) {
 func TestContainerEventsKeepKnownVolumes(t *testing.T) {
 	d := newFakeDaemon(t)
 	d.volumes["cache"] = `{"Name":"cache","Driver":"local","Options":{},"Mountpoint":"/x"}`
-	events := make(chan string)
-	d.events = events
-	s := newSource(t, d, Options{TTL: time.Hour})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	connected := make(chan struct{}, 1)
-	go s.Watch(ctx, func() { connected <- struct{}{} })
-	select {
-	case <-connected:
-	case <-time.After(5 * time.Second):
-		t.Fatal("Watch did not connect")
-	}
+	s, ctx, events := watching(t, d)
 	entries := func() int {
 		s.mu.Lock()
 		defer s.mu.Unlock()

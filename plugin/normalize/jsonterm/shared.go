@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/dood-guard/dood-guard/plugin/input"
 	"github.com/open-policy-agent/opa/v1/ast"
 )
 
@@ -81,7 +82,7 @@ func sharedText(raw string) *ast.Term {
 	if err != nil {
 		return nil // the slow path decides, every time
 	}
-	freeze(t.Value)
+	input.Freeze(t.Value) // sorted before it is shared
 	shared.mu.Lock()
 	defer shared.mu.Unlock()
 	if v, ok := shared.values[h]; ok {
@@ -97,18 +98,4 @@ func sharedText(raw string) *ast.Term {
 	shared.values[h] = sharedValue{text: text, term: t}
 	shared.bytes += len(text)
 	return t
-}
-
-// freeze sorts the keys of every object in v now. OPA sorts an object's
-// keys lazily, once, in place (under a sync.Once, but Copy reads them
-// without it): a value shared between documents is sorted before it is
-// shared, and from then on only ever read, whatever evaluations run at
-// once.
-func freeze(v ast.Value) {
-	switch x := v.(type) {
-	case ast.Object:
-		x.Foreach(func(_, v *ast.Term) { freeze(v.Value) })
-	case *ast.Array:
-		x.Foreach(func(t *ast.Term) { freeze(t.Value) })
-	}
 }
