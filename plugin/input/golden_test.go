@@ -3,6 +3,7 @@ package input_test
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/dood-guard/dood-guard/internal/astequal"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -53,7 +54,7 @@ func TestValueOfEveryGoldenRequest(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !same(want, got) {
+				if !astequal.Strict(want, got) {
 					t.Fatalf("conversion %d:\n got %v\nwant %v", i, got, want)
 				}
 			}
@@ -89,37 +90,4 @@ func viaJSON(t *testing.T, doc *input.Document) ast.Value {
 		t.Fatal(err)
 	}
 	return av
-}
-
-// same is strict equality: same types, same keys, numbers spelled alike.
-func same(a, b ast.Value) bool {
-	switch x := a.(type) {
-	case ast.Null, ast.Boolean, ast.String, ast.Number:
-		return a == b
-	case *ast.Array:
-		y, ok := b.(*ast.Array)
-		if !ok || x.Len() != y.Len() {
-			return false
-		}
-		for i := range x.Len() {
-			if !same(x.Elem(i).Value, y.Elem(i).Value) {
-				return false
-			}
-		}
-		return true
-	case ast.Object:
-		y, ok := b.(ast.Object)
-		if !ok || x.Len() != y.Len() {
-			return false
-		}
-		eq := true
-		x.Foreach(func(k, v *ast.Term) {
-			w := y.Get(k)
-			if w == nil || !same(v.Value, w.Value) {
-				eq = false
-			}
-		})
-		return eq
-	}
-	return false
 }

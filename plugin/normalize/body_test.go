@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"github.com/dood-guard/dood-guard/internal/astequal"
 	"github.com/dood-guard/dood-guard/plugin/normalize/jsonterm"
 	"testing"
 
@@ -58,39 +59,6 @@ func referenceBody(endpoint string, body any) (ast.Value, error) {
 	return ast.InterfaceToValue(canon)
 }
 
-// same is strict equality: same types, same keys, numbers spelled alike.
-func same(a, b ast.Value) bool {
-	switch x := a.(type) {
-	case ast.Null, ast.Boolean, ast.String, ast.Number:
-		return a == b
-	case *ast.Array:
-		y, ok := b.(*ast.Array)
-		if !ok || x.Len() != y.Len() {
-			return false
-		}
-		for i := range x.Len() {
-			if !same(x.Elem(i).Value, y.Elem(i).Value) {
-				return false
-			}
-		}
-		return true
-	case ast.Object:
-		y, ok := b.(ast.Object)
-		if !ok || x.Len() != y.Len() {
-			return false
-		}
-		eq := true
-		x.Foreach(func(k, v *ast.Term) {
-			w := y.Get(k)
-			if w == nil || !same(v.Value, w.Value) {
-				eq = false
-			}
-		})
-		return eq
-	}
-	return false
-}
-
 func checkCanonical(t *testing.T, endpoint string, raw []byte) {
 	t.Helper()
 	body, err := decode.Body(endpoint, raw)
@@ -111,7 +79,7 @@ func checkCanonical(t *testing.T, endpoint string, raw []byte) {
 		if werr != nil {
 			return
 		}
-		if !same(want, got) || want.Compare(got) != 0 {
+		if !astequal.Strict(want, got) || want.Compare(got) != 0 {
 			t.Fatalf("%s %q (%d):\nreference %v\ncanonical %v", endpoint, raw, i, want, got)
 		}
 	}
