@@ -140,6 +140,10 @@ violation contains 1 if { x := input; x.a == 1 }
 		{"input read whole: no key", decisionHead + `
 violation contains 1 if { x := input; count(x) > 9 }
 `, "x", []string{"(whole input)"}},
+		{"a decision made of a package's rules", `package dood.decision
+allow := input.x == 1
+violations := [v | some v in input.y]
+`, "ping", []string{"input.x", "input.y"}},
 		{"a key that is not a string ends the path", decisionHead + `
 violation contains 1 if input.facts.devices[0].path == "/dev/mem"
 violation contains 2 if input.body.Binds[1] == "/:/host"
