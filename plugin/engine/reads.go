@@ -36,8 +36,9 @@ import (
 //     for every endpoint the router knows.
 //   - `with input as doc` replaces the input: what the rules under it read
 //     is doc, whose value is built from reads counted here. A `with` that
-//     replaces part of the input makes the guards meaningless: no key at
-//     all, every decision is evaluated.
+//     replaces part of the input makes the guards meaningless, and one that
+//     replaces data or a function the endpoint tests: no key at all, every
+//     decision is evaluated.
 //   - Reading input whole (`x := input`) also means no key.
 //
 // Paths keep string keys only: a number or other key ends the path there,
@@ -255,8 +256,12 @@ func ruleReads(r *ast.Rule) readPaths {
 	}
 	ast.WalkExprs(r, func(e *ast.Expr) bool {
 		for _, w := range e.With {
-			if ref, ok := w.Target.Value.(ast.Ref); ok && ref.HasPrefix(ast.InputRootRef) && len(ref) > 1 {
-				out.whole = true // input replaced in part
+			// Only the whole input may be replaced. Part of it makes the
+			// endpoint guards meaningless; data or a function replaced
+			// makes the endpoint tests computed at load wrong (and the
+			// constants: consts.go stops there too).
+			if ref, ok := w.Target.Value.(ast.Ref); !ok || !ref.Equal(ast.InputRootRef) {
+				out.whole = true
 			}
 			termReads(w.Value, aliases, read, &out.whole)
 		}

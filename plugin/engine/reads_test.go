@@ -137,6 +137,16 @@ inner if { input.endpoint == "container.create"; input.facts.privileged }
 		{"input named, then read by key", decisionHead + `
 violation contains 1 if { x := input; x.a == 1 }
 `, "x", []string{"input.a"}},
+		{"data replaced under with: no key", decisionHead + `
+tbl := {"container.create": true}
+inner if { tbl[input.endpoint]; input.facts.privileged }
+violation contains 1 if { inner with tbl as {"container.start": true} }
+`, "container.start", []string{"(whole input)"}},
+		{"a function replaced under with: no key", decisionHead + `
+f(x) := x
+violation contains 1 if { f(input.a) with f as g }
+g(x) := 1
+`, "x", []string{"(whole input)"}},
 		{"input read whole: no key", decisionHead + `
 violation contains 1 if { x := input; count(x) > 9 }
 `, "x", []string{"(whole input)"}},
