@@ -4,16 +4,49 @@ package integration
 
 import (
 	"encoding/json"
+	"fmt"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 )
 
 var ruleID = regexp.MustCompile(`\[(DG-[A-Z]+-[0-9]+)\]`)
+
+// checkBinary is a dood-guard binary with `check` in it: the one under test,
+// except for the managed plugin's, built without it (-tags nocheck), where
+// the full binary is built once beside it.
+func checkBinary(t *testing.T) string {
+	t.Helper()
+	if h.mode != modeManaged {
+		return h.bin
+	}
+	fullOnce.Do(func() {
+		full := filepath.Join(h.tmp, "dood-guard-full")
+		cmd := exec.Command("go", "build", "-o", full, "./cmd/dood-guard")
+		cmd.Dir = h.root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			fullErr = fmt.Errorf("go build ./cmd/dood-guard: %v\n%s", err, out)
+			return
+		}
+		fullBin = full
+	})
+	if fullErr != nil {
+		t.Fatal(fullErr)
+	}
+	return fullBin
+}
+
+var (
+	fullOnce sync.Once
+	fullBin  string
+	fullErr  error
+)
 
 // `dood-guard check` judges a docker line before any daemon sees it; the
 // guarded daemon judges what the real docker client sends for the same
@@ -32,7 +65,7 @@ func TestCheckAgreesWithTheGuardedDaemon(t *testing.T) {
 	} {
 		t.Run(line, func(t *testing.T) {
 			args := strings.Fields(line)
-			out, err := exec.Command(h.bin, append([]string{"check", "--format", "json", "--api-version", strings.TrimPrefix(api, "/v"), "--", "docker"}, args...)...).Output()
+			out, err := exec.Command(checkBinary(t), append([]string{"check", "--format", "json", "--api-version", strings.TrimPrefix(api, "/v"), "--", "docker"}, args...)...).Output()
 			code := 0
 			if ee, ok := err.(*exec.ExitError); ok {
 				code = ee.ExitCode()
