@@ -69,13 +69,14 @@ vet() {
 unit() {
 	go test -count=1 ./... || return 1
 	# The packages whose state is shared between concurrent calls (the
-	# remembered outcomes, the batched decision log, the state cache), again
+	# remembered outcomes and decisions, the batched decision log, the state
+	# cache, the OPA values shared between documents), again
 	# under the race detector, which needs cgo and a C compiler.
 	if [ "$(go env CGO_ENABLED)" != 1 ] || ! command -v "$(go env CC)" >/dev/null 2>&1; then
 		echo "go test -race skipped: it needs cgo and a C compiler (apt-get install gcc)"
 		return 0
 	fi
-	go test -count=1 -race ./plugin/guard/ ./plugin/decisionlog/ ./plugin/state/
+	go test -count=1 -race ./plugin/guard/ ./plugin/decisionlog/ ./plugin/state/ ./plugin/engine/ ./plugin/input/ ./plugin/normalize/jsonterm/
 }
 
 fuzz() {
