@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 
-	"github.com/dood-guard/dood-guard/plugin/route"
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
@@ -43,18 +42,15 @@ type endpointTest struct {
 	holds map[string]bool
 }
 
-// admits reports whether an endpoint may pass the opening; known says the
-// endpoint is one the tests were evaluated for (otherwise only the literal
-// guards count).
-func (o *opening) admits(endpoint string, known bool) bool {
+// admits reports whether an endpoint may pass the opening. It must be one
+// the endpoint tests were evaluated for (analyseReads sees to it).
+func (o *opening) admits(endpoint string) bool {
 	if o.literal != nil && !contains(o.literal, endpoint) {
 		return false
 	}
-	if known {
-		for _, t := range o.tests {
-			if !t.holds[endpoint] {
-				return false
-			}
+	for _, t := range o.tests {
+		if !t.holds[endpoint] {
+			return false
 		}
 	}
 	return true
@@ -64,13 +60,9 @@ func (a *analysis) opening(r *ast.Rule) *opening {
 	return a.openings[r]
 }
 
-// endpointTests reads every rule's opening and evaluates its endpoint tests
-// for every endpoint the router knows and "".
-func (a *analysis) endpointTests(ctx context.Context, store storage.Store) {
-	endpoints := []string{""}
-	for _, r := range route.Routes() {
-		endpoints = append(endpoints, r.Endpoint)
-	}
+// readOpenings reads every rule's opening, and returns the endpoint tests
+// found in them, one for each text, not evaluated yet.
+func (a *analysis) readOpenings() []*endpointTest {
 	tests := map[string]*endpointTest{}
 	for _, name := range sortedKeys(a.c.Modules) {
 		ast.WalkRules(a.c.Modules[name], func(r *ast.Rule) bool {
@@ -80,9 +72,11 @@ func (a *analysis) endpointTests(ctx context.Context, store storage.Store) {
 			return false
 		})
 	}
+	out := make([]*endpointTest, 0, len(tests))
 	for _, t := range tests {
-		t.evaluate(ctx, a.c, store, endpoints)
+		out = append(out, t)
 	}
+	return out
 }
 
 // readOpening reads r's opening; nil when it has none. Endpoint tests are
@@ -227,11 +221,7 @@ func (a *analysis) asEndpointTest(expr *ast.Expr, alias map[ast.Var]bool) (*ast.
 	}
 	ok = true
 	walkReachable(a.c, reached(a.c, e), func(r *ast.Rule) bool {
-		for x := r; x != nil; x = x.Else {
-			if !onlyEndpoint(a.ruleReads(x)) || usesWith(x) {
-				ok = false
-			}
-		}
+		ok = ok && onlyEndpoint(a.ruleReads(r)) && !usesWith(r)
 		return ok
 	})
 	if !ok {

@@ -65,11 +65,12 @@ func (r *inputReads) forEndpoint(endpoint string) readPaths {
 }
 
 // analyseReads finds the input paths the document at query can read, for
-// every endpoint: each the router knows (plugin/route) and "", the unknown
-// route's, and, for any other, the reads no guard excludes.
+// every endpoint: each the router knows (plugin/route), "" (the unknown
+// route's) and each a literal guard names, and, for any other, the reads
+// no literal guard excludes.
 func analyseReads(ctx context.Context, c *ast.Compiler, store storage.Store, query ast.Ref) *inputReads {
 	a := &analysis{c: c, openings: map[*ast.Rule]*opening{}, reads: map[*ast.Rule]readPaths{}}
-	a.endpointTests(ctx, store)
+	tests := a.readOpenings()
 	known := map[string]bool{"": true}
 	for _, r := range route.Routes() {
 		known[r.Endpoint] = true
@@ -79,11 +80,15 @@ func analyseReads(ctx context.Context, c *ast.Compiler, store storage.Store, que
 			known[e] = true
 		}
 	}
-	out := &inputReads{named: map[string]readPaths{}}
-	for e := range known {
-		out.named[e] = a.readsFor(query, func(o *opening) bool { return o.admits(e, true) })
+	endpoints := sortedKeys(known)
+	for _, t := range tests {
+		t.evaluate(ctx, c, store, endpoints)
 	}
-	// Any other endpoint: only the literal guards are known to fail.
+	out := &inputReads{named: map[string]readPaths{}}
+	for _, e := range endpoints {
+		out.named[e] = a.readsFor(query, func(o *opening) bool { return o.admits(e) })
+	}
+	// Any other endpoint: only the literal guards are known to fail it.
 	out.other = a.readsFor(query, func(o *opening) bool { return o.literal == nil })
 	return out
 }
@@ -103,11 +108,9 @@ func (a *analysis) readsFor(query ast.Ref, admitted func(*opening) bool) readPat
 		if o := a.opening(r); o != nil && !admitted(o) {
 			return false
 		}
-		for x := r; x != nil; x = x.Else {
-			rr := a.ruleReads(x)
-			paths = append(paths, rr.paths...)
-			whole = whole || rr.whole
-		}
+		rr := a.ruleReads(r)
+		paths = append(paths, rr.paths...)
+		whole = whole || rr.whole
 		return true
 	})
 	if whole {
@@ -129,16 +132,14 @@ func walkReachable(c *ast.Compiler, roots []*ast.Rule, visit func(*ast.Rule) boo
 			continue
 		}
 		seen[r] = true
-		if !visit(r) {
-			continue
-		}
-		for x := r; x != nil; x = x.Else {
-			queue = append(queue, reached(c, x)...)
+		if visit(r) {
+			queue = append(queue, reached(c, r)...)
 		}
 	}
 }
 
-// reached lists the rules (and functions) x refers to.
+// reached lists the rules (and functions) x refers to; for a rule, its
+// else branches' too (OPA's walkers visit them).
 func reached(c *ast.Compiler, x any) []*ast.Rule {
 	var out []*ast.Rule
 	ast.WalkRefs(x, func(ref ast.Ref) bool {
@@ -172,7 +173,8 @@ func minimal(paths []ast.Ref) []ast.Ref {
 	return out
 }
 
-// ruleReads gathers the input paths one rule (not its else branch) reads.
+// ruleReads gathers the input paths a rule reads, its else branches
+// included (OPA's walkers visit them; heads are walked one by one).
 func ruleReads(r *ast.Rule) readPaths {
 	var out readPaths
 	// Locals the compiler binds to a ground input path (`__local1__ =
@@ -276,16 +278,13 @@ func ruleReads(r *ast.Rule) readPaths {
 		}
 		return false
 	})
-	for _, t := range []*ast.Term{r.Head.Key, r.Head.Value} {
-		if t != nil {
-			termReads(t, aliases, read, &out.whole)
+	for x := r; x != nil; x = x.Else {
+		heads := append([]*ast.Term{x.Head.Key, x.Head.Value}, x.Head.Args...)
+		for _, t := range append(heads, x.Head.Reference...) {
+			if t != nil {
+				termReads(t, aliases, read, &out.whole)
+			}
 		}
-	}
-	for _, t := range r.Head.Args {
-		termReads(t, aliases, read, &out.whole)
-	}
-	for _, t := range r.Head.Reference {
-		termReads(t, aliases, read, &out.whole)
 	}
 	return out
 }

@@ -99,6 +99,11 @@ violation contains 1 if { looked_up("create"); input.facts.mounts[0].source == "
 tbl := {"container.create": true}
 violation contains 1 if { tbl[input.endpoint]; input.facts.mounts[0].source == "/" }
 `, "container.inspect", nil},
+		{"an endpoint only a literal guard names has the endpoint tests evaluated too", decisionHead + `
+tbl := {"zz.not-a-route": true}
+violation contains 1 if { tbl[input.endpoint]; input.x }
+violation contains 2 if { input.endpoint == "zz.not-a-route"; input.y }
+`, "zz.not-a-route", []string{"input.endpoint", "input.x", "input.y"}},
 		{"a test reading more than the endpoint is no opening", decisionHead + `
 judged if { input.endpoint == "container.start"; input.query.x == "1" }
 violation contains 1 if { judged; input.facts.mounts[0].source == "/" }
