@@ -8,11 +8,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/dood-guard/dood-guard/plugin/input"
-	"github.com/dood-guard/dood-guard/plugin/memo"
 	"slices"
 	"sort"
 
+	"github.com/dood-guard/dood-guard/plugin/input"
+	"github.com/dood-guard/dood-guard/plugin/memo"
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"

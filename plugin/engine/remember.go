@@ -44,9 +44,11 @@ func (r *inputReads) readKey(in ast.Value) (key memo.Key, ok bool) {
 		return key, false
 	}
 	bp := digestBufs.Get().(*[]byte)
-	b := append((*bp)[:0], tagAbsent)
+	b := (*bp)[:0]
 	if given {
-		b = appendValue(b[:0], ast.String(endpoint))
+		b = appendValue(b, ast.String(endpoint))
+	} else {
+		b = append(b, tagAbsent)
 	}
 	for _, p := range paths.paths {
 		v, found := lookup(in, p)
