@@ -2,6 +2,7 @@ package policies_test
 
 import (
 	"context"
+	"github.com/dood-guard/dood-guard/internal/emptydaemon"
 	"io"
 	"net"
 	"os"
@@ -13,10 +14,8 @@ import (
 	"github.com/dood-guard/dood-guard/plugin/engine"
 	"github.com/dood-guard/dood-guard/plugin/guard"
 	"github.com/dood-guard/dood-guard/plugin/hostpath"
-	"github.com/dood-guard/dood-guard/plugin/input"
 	"github.com/dood-guard/dood-guard/plugin/normalize"
 	"github.com/dood-guard/dood-guard/plugin/policy"
-	"github.com/dood-guard/dood-guard/plugin/state"
 	"github.com/sirupsen/logrus"
 )
 
@@ -69,37 +68,9 @@ func newGuard(t *testing.T, root string, o policy.Options) *guard.Guard {
 	log.SetOutput(io.Discard)
 	g := guard.New(guard.Options{Normalize: normalize.Options{Resolve: r.Resolve}}, log)
 	g.SetEngine(e)
-	g.SetState(emptyDaemon{})
+	g.SetState(emptydaemon.Daemon{})
 	return g
 }
-
-// emptyDaemon is a daemon where no container or volume a request names
-// exists, whose only authorization plugin is the guard, installed as the
-// managed plugin dood-guard:latest.
-type emptyDaemon struct{}
-
-const guardID = "4f2a9c0e7b1d3a5f6e8c0b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a2c4e6b8d0f2a"
-
-func (emptyDaemon) Lookup(_ context.Context, doc *input.Document, kinds []string) (*input.State, error) {
-	refs, err := state.Refs(doc, kinds)
-	if err != nil || len(refs) == 0 {
-		return nil, err
-	}
-	out := &input.State{Containers: map[string]*input.Container{}, Volumes: map[string]*input.Volume{}}
-	for _, r := range refs {
-		switch r.Kind {
-		case state.KindAuthzPlugins:
-			out.AuthzPlugins = []input.AuthzPlugin{{Name: "dood-guard:latest", ID: guardID, Plugin: "dood-guard:latest"}}
-		case "volume":
-			out.Volumes[r.Name] = &input.Volume{Path: r.Path}
-		default:
-			out.Containers[r.Name] = &input.Container{Path: r.Path}
-		}
-	}
-	return out, nil
-}
-
-func (emptyDaemon) Observe(string, string) {}
 
 type req struct {
 	name, method, uri, body string

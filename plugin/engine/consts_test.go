@@ -190,7 +190,7 @@ func goldenInputs(t *testing.T) map[string]*input.Document {
 // input alike with and without the constant table, and with many
 // evaluations running at once (go test -race checks the sharing).
 func TestConstantsChangeNoDecision(t *testing.T) {
-	e := library(t)
+	e := Library(t)
 	if e.consts.len() == 0 {
 		t.Fatal("the embedded policy has no constant document")
 	}

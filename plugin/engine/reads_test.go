@@ -8,24 +8,9 @@ import (
 	"testing"
 
 	"github.com/dood-guard/dood-guard/plugin/input"
-	"github.com/dood-guard/dood-guard/plugin/policy"
 	"github.com/google/go-cmp/cmp"
 	"github.com/open-policy-agent/opa/v1/ast"
 )
-
-// library is an engine serving the embedded policy and data.
-func library(t testing.TB) *Engine {
-	t.Helper()
-	src, err := policy.Load(nil, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := New(context.Background(), src.Modules, src.Data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
-}
 
 func readsOf(t *testing.T, src string, endpoint string) readPaths {
 	t.Helper()
@@ -181,7 +166,7 @@ violation contains 2 if input.body.Binds[1] == "/:/host"
 // changes the key. A read the analysis missed shows up as a decision that
 // moved.
 func TestUnreadInputChangesNoDecision(t *testing.T) {
-	e := library(t)
+	e := Library(t)
 	plain := *e
 	plain.reads = nil
 	inputs := goldenInputs(t)
@@ -392,7 +377,7 @@ decision := {"allow": time.now_ns() > 0, "violations": []}`}, nil)
 // rule reordered so that it reads one of them for a create would make
 // every such create a fresh evaluation again; this is the test that says so.
 func TestCIJobCreatesShareTheirKey(t *testing.T) {
-	e := library(t)
+	e := Library(t)
 	v, err := input.Value(goldenInputs(t)["benign-cli-create.http"])
 	if err != nil {
 		t.Fatal(err)
@@ -445,7 +430,7 @@ func TestCIJobCreatesShareTheirKey(t *testing.T) {
 // remove — are judged on nothing that names it: each shares the last
 // job's key.
 func TestCIJobCallsOnANewContainerShareTheirKey(t *testing.T) {
-	e := library(t)
+	e := Library(t)
 	for _, endpoint := range []string{"container.inspect", "container.wait", "container.logs", "container.delete"} {
 		var keys []string
 		for _, id := range []string{"0123abcd", "4567ef01"} {

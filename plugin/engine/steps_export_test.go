@@ -2,6 +2,9 @@ package engine
 
 import (
 	"context"
+	"testing"
+
+	"github.com/dood-guard/dood-guard/plugin/policy"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -41,3 +44,18 @@ func (c *stepCounter) TraceEvent(ev topdown.Event) {
 // WithoutMemory makes every decision an evaluation: nothing is given from
 // the decisions remembered by what the policy reads (remember.go).
 func (e *Engine) WithoutMemory() { e.reads = nil }
+
+// Library is an engine serving the embedded policy and data (for the
+// tests of both this package and engine_test).
+func Library(t testing.TB) *Engine {
+	t.Helper()
+	src, err := policy.Load(nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(context.Background(), src.Modules, src.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}

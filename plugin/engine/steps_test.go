@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"github.com/dood-guard/dood-guard/internal/emptydaemon"
 	"io"
 	"path/filepath"
 	"strings"
@@ -10,9 +11,7 @@ import (
 	"github.com/dood-guard/dood-guard/internal/goldenhttp"
 	"github.com/dood-guard/dood-guard/plugin/engine"
 	"github.com/dood-guard/dood-guard/plugin/guard"
-	"github.com/dood-guard/dood-guard/plugin/input"
 	"github.com/dood-guard/dood-guard/plugin/policy"
-	"github.com/dood-guard/dood-guard/plugin/state"
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/sirupsen/logrus"
 )
@@ -75,7 +74,7 @@ decision := {"allow": false, "violations": [{"id": "CAPTURE", "msg": json.marsha
 	log.SetOutput(io.Discard)
 	g := guard.New(guard.Options{}, log)
 	g.SetEngine(e)
-	g.SetState(emptyDaemon{})
+	g.SetState(emptydaemon.Daemon{})
 	out := map[string]ast.Value{}
 	for _, c := range stepCases {
 		req, err := goldenhttp.Read(filepath.Join("..", "guard", "testdata", c.golden+".http"))
@@ -95,50 +94,12 @@ decision := {"allow": false, "violations": [{"id": "CAPTURE", "msg": json.marsha
 	return out
 }
 
-// emptyDaemon is a daemon where nothing a request names exists, whose only
-// authorization plugin is the guard (as plugin/guard's tests have it).
-type emptyDaemon struct{}
-
-func (emptyDaemon) Lookup(_ context.Context, doc *input.Document, kinds []string) (*input.State, error) {
-	refs, err := state.Refs(doc, kinds)
-	if err != nil || len(refs) == 0 {
-		return nil, err
-	}
-	out := &input.State{Containers: map[string]*input.Container{}, Volumes: map[string]*input.Volume{}}
-	for _, r := range refs {
-		switch r.Kind {
-		case state.KindAuthzPlugins:
-			out.AuthzPlugins = []input.AuthzPlugin{{Name: "dood-guard:latest", ID: "4f2a9c0e7b1d", Plugin: "dood-guard:latest"}}
-		case "volume":
-			out.Volumes[r.Name] = &input.Volume{Path: r.Path}
-		default:
-			out.Containers[r.Name] = &input.Container{Path: r.Path}
-		}
-	}
-	return out, nil
-}
-
-func (emptyDaemon) Observe(string, string) {}
-
-func embedded(t testing.TB) *engine.Engine {
-	t.Helper()
-	src, err := policy.Load(nil, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := engine.New(context.Background(), src.Modules, src.Data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
-}
-
 // TestEvaluationStepsBounded keeps the common requests cheap to decide: a
 // benign create (a workspace bind and a named volume, as the docker CLI
 // sends it) in particular must not grow back to the 272 steps it took
 // before the rules discarded it early (96 since).
 func TestEvaluationStepsBounded(t *testing.T) {
-	e := embedded(t)
+	e := engine.Library(t)
 	inputs := pipelineInputs(t)
 	for _, c := range stepCases {
 		t.Run(c.name, func(t *testing.T) {
@@ -161,7 +122,7 @@ func TestEvaluationStepsBounded(t *testing.T) {
 // converted) of the golden requests' input documents, with the steps it
 // takes as steps/op.
 func BenchmarkEvaluate(b *testing.B) {
-	e := embedded(b)
+	e := engine.Library(b)
 	e.WithoutMemory() // every call evaluated, none given from memory
 	inputs := pipelineInputs(b)
 	ctx := context.Background()
